@@ -94,6 +94,11 @@ export class TestNode {
     return this.pending !== null;
   }
 
+  /** The Ready taken by beginReady() and not yet advanced. */
+  pendingReady(): Ready | null {
+    return this.pending;
+  }
+
   /** Snapshots the state machine at its applied index and compacts the log up to it, keeping `keep` entries. */
   compact(keep = 0): boolean {
     const applied = this.app.appliedIndex;
