@@ -93,11 +93,17 @@ export function validateRaftConfig(config: RaftConfig): void {
   }
   if (config.id === NONE) throw invalid('id', 'must not be 0 (0 means "no node")');
   requireInteger(config, 'id', 1);
-  if (config.storage === undefined || typeof config.storage.initialState !== 'function') {
+  if (typeof config.storage !== 'object' || config.storage === null || typeof config.storage.initialState !== 'function') {
     throw invalid('storage', 'must implement Storage');
   }
-  if (config.random === undefined || typeof config.random.int !== 'function') {
+  if (typeof config.random !== 'object' || config.random === null || typeof config.random.int !== 'function') {
     throw invalid('random', 'must implement Random (a seeded generator)');
+  }
+  if (config.logger !== undefined) {
+    const logger = config.logger as Partial<RaftLogger> | null;
+    if (typeof logger !== 'object' || logger === null || typeof logger.info !== 'function' || typeof logger.warn !== 'function') {
+      throw invalid('logger', 'must have info() and warn() methods');
+    }
   }
   requireInteger(config, 'applied', 0);
   requireInteger(config, 'electionTimeoutTicks', 1);

@@ -15,6 +15,7 @@ import {
   EntryType,
   MessageType,
   NONE,
+  NO_ENTRIES,
   bytesEqual,
   entryBytes,
   makeMessage,
@@ -46,8 +47,8 @@ interface SnapshotAssembly {
 
 const silentLogger: RaftLogger = { info() {}, warn() {} };
 
-function localMessage(type: MessageType, fields: Partial<Message> = {}): Message {
-  return makeMessage({ ...fields, type });
+function localMessage(type: MessageType, from: NodeId): Message {
+  return makeMessage({ type, from });
 }
 
 export class Raft {
@@ -83,6 +84,8 @@ export class Raft {
   /** Read requests were queued this turn: confirm leadership once, with one heartbeat round. */
   private readHeartbeatPending = false;
   private snapshotAssembly: SnapshotAssembly | null = null;
+  /** This leader's log up to here awaits persisting; acknowledged to itself after (see selfAcknowledge). */
+  private selfAck: { readonly term: number; readonly index: number } | null = null;
   /** The term of the last role change logged, so a role is logged once per term. */
   private loggedTerm = -1;
 
@@ -153,10 +156,18 @@ export class Raft {
     return msgs;
   }
 
-  /** Hands over (and forgets) the messages to send once this node's state is durable. */
+  /**
+   * Hands over (and forgets) the messages to send once this node's state is durable, including
+   * those addressed to this node itself (its own vote, its leader self-acknowledgement).
+   */
   takeMessagesAfterPersist(): Message[] {
     const msgs = this.msgsAfterPersist;
     this.msgsAfterPersist = [];
+    const ack = this.selfAck;
+    if (ack !== null) {
+      this.selfAck = null;
+      msgs.push(makeMessage({ type: MessageType.AppResp, to: this.id, from: this.id, term: ack.term, index: ack.index }));
+    }
     return msgs;
   }
 
@@ -170,6 +181,7 @@ export class Raft {
     return (
       this.msgs.length > 0 ||
       this.msgsAfterPersist.length > 0 ||
+      this.selfAck !== null ||
       this.readStates.length > 0 ||
       this.proposalsToBroadcast ||
       this.readHeartbeatPending
@@ -341,7 +353,7 @@ export class Raft {
     this.electionElapsed++;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.step(localMessage(MessageType.Hup, { from: this.id }));
+      this.step(localMessage(MessageType.Hup, this.id));
     }
   }
 
@@ -350,14 +362,14 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.electionTimeout) {
       this.electionElapsed = 0;
-      if (this.checkQuorum) this.step(localMessage(MessageType.CheckQuorum, { from: this.id }));
+      if (this.checkQuorum) this.step(localMessage(MessageType.CheckQuorum, this.id));
       // A transfer that did not finish within an election timeout is abandoned (thesis §3.10).
       if (this.role === 'leader' && this.leadTransferee !== NONE) this.abortLeaderTransfer();
     }
     if (this.role !== 'leader') return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
       this.heartbeatElapsed = 0;
-      this.step(localMessage(MessageType.Beat, { from: this.id }));
+      this.step(localMessage(MessageType.Beat, this.id));
     }
   }
 
@@ -627,6 +639,11 @@ export class Raft {
       case MessageType.ReadIndex:
         this.handleReadIndex(m);
         return;
+      case MessageType.TransferLeader:
+        // The target travels in `index`: `from` is NONE for a local request, or the follower
+        // that forwarded it.
+        this.handleTransferLeader(m.index);
+        return;
     }
     const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
@@ -645,9 +662,6 @@ export class Raft {
       case MessageType.Unreachable:
         // The transport failed to deliver: stop pipelining until the follower answers again.
         if (pr.state === 'replicate') pr.becomeProbe();
-        return;
-      case MessageType.TransferLeader:
-        this.handleTransferLeader(m.index);
         return;
     }
   }
@@ -678,21 +692,11 @@ export class Raft {
   }
 
   /**
-   * The leader counts its own copy only once it is durable (thesis §10.2.1), by an
-   * acknowledgement to itself released with the after-persist outbox. Consecutive ones of one
-   * term collapse into the last.
+   * The leader counts its own copy only once it is durable (thesis §10.2.1): an acknowledgement
+   * to itself, released with the after-persist outbox. Appends of one turn share one.
    */
   private selfAcknowledge(lastIndex: number): void {
-    const previous = this.msgsAfterPersist[this.msgsAfterPersist.length - 1];
-    if (
-      previous !== undefined &&
-      previous.to === this.id &&
-      previous.type === MessageType.AppResp &&
-      previous.term === this.term
-    ) {
-      this.msgsAfterPersist.pop();
-    }
-    this.send({ to: this.id, type: MessageType.AppResp, index: lastIndex });
+    this.selfAck = { term: this.term, index: lastIndex };
   }
 
   private handleAppendRejected(m: Message, pr: Progress): void {
@@ -969,7 +973,20 @@ export class Raft {
       // Proposals and read requests are forwarded without a term: they are valid in any term.
       if (type !== MessageType.Prop && type !== MessageType.ReadIndex) term = this.term;
     }
-    const m = makeMessage({ ...fields, from: this.id, term });
+    const m: Message = {
+      type,
+      to: fields.to,
+      from: this.id,
+      term,
+      logTerm: fields.logTerm ?? 0,
+      index: fields.index ?? 0,
+      entries: fields.entries ?? NO_ENTRIES,
+      commit: fields.commit ?? 0,
+      snapshot: fields.snapshot ?? null,
+      reject: fields.reject ?? false,
+      rejectHint: fields.rejectHint ?? 0,
+      context: fields.context ?? null,
+    };
     if (type === MessageType.AppResp || type === MessageType.VoteResp || type === MessageType.PreVoteResp) {
       this.msgsAfterPersist.push(m);
     } else {

@@ -88,9 +88,7 @@ export class RawNode {
    */
   propose(data: Uint8Array): ProposalPosition | null {
     const before = this.raft.raftLog.lastIndex();
-    this.raft.step(
-      makeMessage({ type: MessageType.Prop, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }),
-    );
+    this.raft.step(makeMessage({ type: MessageType.Prop, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }));
     const after = this.raft.raftLog.lastIndex();
     if (this.raft.role === 'leader' && after === before + 1) return { index: after, term: this.raft.term };
     return null;

@@ -205,7 +205,13 @@ export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean 
   return true;
 }
 
-/** A message with every field at its zero value, overridden by `fields`. */
+/** Shared by every message without entries; never mutated. */
+export const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
+/**
+ * A message with every field at its zero value, overridden by `fields`. Written out field by
+ * field (no object spread): messages are built on the hot path, once per proposal.
+ */
 export function makeMessage(fields: Partial<Message> & Pick<Message, 'type'>): Message {
   return {
     type: fields.type,
@@ -214,7 +220,7 @@ export function makeMessage(fields: Partial<Message> & Pick<Message, 'type'>): M
     term: fields.term ?? 0,
     logTerm: fields.logTerm ?? 0,
     index: fields.index ?? 0,
-    entries: fields.entries ?? [],
+    entries: fields.entries ?? NO_ENTRIES,
     commit: fields.commit ?? 0,
     snapshot: fields.snapshot ?? null,
     reject: fields.reject ?? false,
