@@ -60,6 +60,10 @@ export class UnstableLog {
     const first = entries[0];
     if (first === undefined) return;
     const after = first.index;
+    invariant(
+      after <= this.offset + this.entries.length,
+      () => `unstable: appending at ${after} would leave a gap after ${this.offset + this.entries.length - 1}`,
+    );
     if (after === this.offset + this.entries.length) {
       for (const entry of entries) this.entries.push(entry);
     } else if (after <= this.offset) {

@@ -347,6 +347,7 @@ export class Raft {
     this.proposalsToBroadcast = false;
     this.readHeartbeatPending = false;
     this.snapshotAssembly = null;
+    this.selfAck = null;
   }
 
   private tickElection(): void {
@@ -710,7 +711,9 @@ export class Raft {
 
   private handleAppendAccepted(m: Message, pr: Progress): void {
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    // A probe answered at exactly the known match also proves where the follower stands.
+    const confirmsProbe = pr.state === 'probe' && pr.match === m.index;
+    if (!pr.maybeUpdate(m.index) && !confirmsProbe) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot' && pr.match + 1 >= this.raftLog.firstIndex()) {
@@ -868,7 +871,8 @@ export class Raft {
     }
     const total = snapshot.data.byteLength;
     const offset = pr.snapshotBytesAcked;
-    if (offset >= total && total > 0) return; // All of it is there; its AppResp is on the way.
+    // A follower holding all of it answers with AppResp, never with a chunk acknowledgement.
+    invariant(offset < total || total === 0, () => `node ${this.id}: ${to} acknowledged ${offset} of a ${total}-byte snapshot`);
     const end = Math.min(total, offset + this.snapshotChunkBytesMax);
     this.send({
       to,

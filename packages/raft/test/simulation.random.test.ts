@@ -11,7 +11,7 @@ import { SafetyViolation } from './sim/checker.js';
 import { perform, scheduleArbitrary, type Schedule } from './sim/schedule.js';
 import { Simulator } from './sim/simulator.js';
 
-const runs = Number(process.env['RAFT_SIM_RUNS'] ?? 2000);
+const runs = Number(process.env['RAFT_SIM_RUNS'] ?? 5000);
 const replaySeed = process.env['RAFT_SIM_SEED'];
 const replayPath = process.env['RAFT_SIM_PATH'];
 

@@ -336,6 +336,27 @@ describe('simulation: crashes', () => {
     for (let seed = 1; seed <= 20; seed++) figure8(seed, 5, 250, true);
   });
 
+  test('writes still in flight: messages are stepped while a Ready persists, and crashes lose the write', () => {
+    // A master may step messages while its disk write is out. Only what is durable may count:
+    // a leader that counted its own unwritten entries would commit on a copy it then loses.
+    let acknowledged = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const sim = simulate(3, seed, { electionTimeoutTicks: 4 });
+      const random = seededRandom(seed);
+      sim.setAsyncPersist(60);
+      sim.setChurn(60, 100);
+      sim.setFaults({ dropPercent: 0, duplicatePercent: 0, reorderWindow: 4, delayPercent: 30, delayTicksMax: 2 });
+      for (let round = 0; round < 150; round++) {
+        const leader = sim.leader();
+        if (leader !== null) for (let i = 1 + random.int(3); i > 0; i--) sim.propose(leader.id);
+        sim.run(1);
+      }
+      sim.finish(ELECTION_TICKS_MAX);
+      acknowledged += sim.acknowledged.size;
+    }
+    expect(acknowledged).toBeGreaterThan(10_000);
+  });
+
   test('churn: crashes every few ticks while clients propose throughout', () => {
     const sim = simulate(5, 13);
     const random = seededRandom(13);

@@ -23,6 +23,8 @@ export type Action =
   | { readonly kind: 'heal' }
   | { readonly kind: 'faults'; readonly faults: NetworkFaults }
   | { readonly kind: 'churn'; readonly crashInReadyPerMille: number; readonly restartPercentPerTick: number }
+  | { readonly kind: 'async-persist'; readonly percent: number }
+  | { readonly kind: 'ready-start'; readonly node: number }
   | { readonly kind: 'compact'; readonly node: number; readonly keep: number }
   | { readonly kind: 'read-index'; readonly node: number }
   | { readonly kind: 'transfer'; readonly node: number; readonly to: number };
@@ -85,6 +87,8 @@ export const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
       restartPercentPerTick: fc.integer({ min: 0, max: 50 }),
     }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('async-persist' as const), percent: fc.integer({ min: 0, max: 60 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('ready-start' as const), node }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('compact' as const), node, keep: fc.nat({ max: 5 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read-index' as const), node }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('transfer' as const), node, to: node }) },
@@ -168,6 +172,13 @@ export function perform(sim: Simulator, action: Action): void {
       return;
     case 'churn':
       sim.setChurn(action.crashInReadyPerMille, action.restartPercentPerTick);
+      return;
+    case 'async-persist':
+      sim.setAsyncPersist(action.percent);
+      return;
+    case 'ready-start':
+      // Hand out a Ready and leave it unpersisted until a later step finishes it.
+      sim.startReady(id(action.node));
       return;
     case 'compact':
       sim.compact(id(action.node), action.keep);

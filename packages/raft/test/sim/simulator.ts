@@ -43,6 +43,11 @@ export class Simulator {
   crashInReadyPerMille = 0;
   /** Churn: chance in percent, per tick, that one crashed node restarts. */
   restartPercentPerTick = 0;
+  /**
+   * Chance in percent that settle() hands a node a Ready but persists it only in a later round,
+   * with messages stepped in between (a master whose disk write is still in flight).
+   */
+  asyncPersistPercent = 0;
 
   constructor(readonly options: SimulatorOptions) {
     this.ids = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
@@ -119,19 +124,41 @@ export class Simulator {
   handleReady(id: NodeId, crash: CrashPoint = 'none'): boolean {
     if (this.down.has(id)) return false;
     const n = this.node(id);
+    if (n.hasPendingReady()) {
+      this.finishReady(id, crash);
+      return true;
+    }
+    if (!this.startReady(id)) return false;
+    this.finishReady(id, crash);
+    return true;
+  }
+
+  /** Takes a node's Ready and sends what may leave before persisting; the rest waits for finishReady(). */
+  startReady(id: NodeId): boolean {
+    if (this.down.has(id)) return false;
+    const n = this.node(id);
+    if (n.hasPendingReady()) return false;
     const first = n.beginReady();
     if (first === null) return false;
     for (const m of first) this.network.send(m);
     // Entries join the node's log when handed out; log matching is checked from here.
     this.checker.onEntries(n, (n.pendingReady() as Ready).entries);
+    return true;
+  }
+
+  /** Persists the pending Ready, sends what waited for that, applies, and advances. */
+  finishReady(id: NodeId, crash: CrashPoint = 'none'): void {
+    if (this.down.has(id)) return;
+    const n = this.node(id);
+    if (!n.hasPendingReady()) return;
     if (crash === 'after-send') {
       this.crash(id, 'after sending, before persisting');
-      return true;
+      return;
     }
     for (const m of n.persist()) this.network.send(m);
     if (crash === 'after-persist') {
       this.crash(id, 'after persisting, before applying');
-      return true;
+      return;
     }
     const ready = n.applyAndAdvance();
     if (ready.snapshot !== null) this.checker.checkDigest(n);
@@ -140,7 +167,6 @@ export class Simulator {
       if (e.data.byteLength > 0) this.acknowledged.add(decoder.decode(e.data));
     }
     this.check();
-    return true;
   }
 
   /** Delivers up to `count` messages from the network. Returns how many left it (delivered or lost). */
@@ -288,6 +314,11 @@ export class Simulator {
 
   // ---- composite steps ----
 
+  setAsyncPersist(percent: number): void {
+    this.asyncPersistPercent = percent;
+    this.note(`async persist ${percent}%`);
+  }
+
   /** Sets churn: crashes inside Ready handling, and restarts as time passes. */
   setChurn(crashInReadyPerMille: number, restartPercentPerTick: number): void {
     this.crashInReadyPerMille = crashInReadyPerMille;
@@ -308,6 +339,12 @@ export class Simulator {
       const first = this.random.int(this.ids.length);
       for (let k = 0; k < this.ids.length; k++) {
         const id = this.ids[(first + k) % this.ids.length] as NodeId;
+        if (this.asyncPersistPercent > 0 && this.random.int(100) < this.asyncPersistPercent) {
+          // The disk write is slow: leave a pending Ready pending (messages are delivered to the
+          // node meanwhile), or hand out a new one without persisting it yet.
+          if (this.startReady(id)) moved = true;
+          continue;
+        }
         while (this.handleReady(id, this.churnCrashPoint())) moved = true;
       }
       if (this.deliver(this.network.dueCount()) > 0) moved = true;
@@ -357,6 +394,7 @@ export class Simulator {
     this.heal();
     this.setFaults(RELIABLE);
     this.setChurn(0, 0);
+    this.setAsyncPersist(0);
     for (const id of this.ids) this.restart(id);
     this.settle();
     const electionTicks = this.awaitStableLeader(electionTicksMax);
