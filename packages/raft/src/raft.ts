@@ -15,7 +15,6 @@ import {
   EntryType,
   MessageType,
   NONE,
-  NO_ENTRIES,
   bytesEqual,
   entryBytes,
   makeMessage,
@@ -977,20 +976,7 @@ export class Raft {
       // Proposals and read requests are forwarded without a term: they are valid in any term.
       if (type !== MessageType.Prop && type !== MessageType.ReadIndex) term = this.term;
     }
-    const m: Message = {
-      type,
-      to: fields.to,
-      from: this.id,
-      term,
-      logTerm: fields.logTerm ?? 0,
-      index: fields.index ?? 0,
-      entries: fields.entries ?? NO_ENTRIES,
-      commit: fields.commit ?? 0,
-      snapshot: fields.snapshot ?? null,
-      reject: fields.reject ?? false,
-      rejectHint: fields.rejectHint ?? 0,
-      context: fields.context ?? null,
-    };
+    const m = makeMessage(fields, this.id, term);
     if (type === MessageType.AppResp || type === MessageType.VoteResp || type === MessageType.PreVoteResp) {
       this.msgsAfterPersist.push(m);
     } else {

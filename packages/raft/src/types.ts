@@ -209,15 +209,20 @@ export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean 
 export const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 
 /**
- * A message with every field at its zero value, overridden by `fields`. Written out field by
- * field (no object spread): messages are built on the hot path, once per proposal.
+ * A message with every field at its zero value, overridden by `fields` (and `from` and `term`,
+ * when given). Written out field by field, with no object spread: messages are built on the hot
+ * path, once per proposal.
  */
-export function makeMessage(fields: Partial<Message> & Pick<Message, 'type'>): Message {
+export function makeMessage(
+  fields: Partial<Message> & Pick<Message, 'type'>,
+  from: NodeId = fields.from ?? NONE,
+  term: number = fields.term ?? 0,
+): Message {
   return {
     type: fields.type,
     to: fields.to ?? NONE,
-    from: fields.from ?? NONE,
-    term: fields.term ?? 0,
+    from,
+    term,
     logTerm: fields.logTerm ?? 0,
     index: fields.index ?? 0,
     entries: fields.entries ?? NO_ENTRIES,

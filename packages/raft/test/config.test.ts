@@ -12,6 +12,7 @@ import {
   validateRaftConfig,
   type RaftConfig,
 } from '../src/index.js';
+import { thrownCode } from './support/fixtures.js';
 
 function validConfig(): RaftConfig {
   return { ...raftDefaults, id: 1, storage: new MemoryStorage({ voters: [1, 2, 3] }), random: seededRandom(1) };
@@ -109,13 +110,7 @@ describe('raft config validation', () => {
   });
 
   it('the error carries its code, and the defaults object cannot be changed', () => {
-    let code: string | null = null;
-    try {
-      validateRaftConfig({ ...validConfig(), messageBytesMax: 0 });
-    } catch (error) {
-      if (isRaftError(error)) code = error.code;
-    }
-    expect(code).toBe('RAFT_INVALID_CONFIG');
+    expect(thrownCode(() => validateRaftConfig({ ...validConfig(), messageBytesMax: 0 }))).toBe('RAFT_INVALID_CONFIG');
     expect(Object.isFrozen(raftDefaults)).toBe(true);
   });
 });

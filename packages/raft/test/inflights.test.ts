@@ -4,16 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Inflights } from '../src/inflights.js';
-
-function assertionOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error.name;
-    throw error;
-  }
-  return null;
-}
+import { thrownName } from './support/fixtures.js';
 
 describe('Inflights', () => {
   it('counts messages and bytes as they are added', () => {
@@ -29,7 +20,7 @@ describe('Inflights', () => {
     const inflights = new Inflights(3, 0);
     for (const index of [1, 2, 3]) inflights.add(index, 1);
     expect(inflights.full()).toBe(true);
-    expect(assertionOf(() => inflights.add(4, 1))).toBe('AssertionError');
+    expect(thrownName(() => inflights.add(4, 1))).toBe('AssertionError');
     expect(inflights.count).toBe(3);
   });
 
@@ -100,8 +91,8 @@ describe('Inflights', () => {
   it('indexes must rise from add to add', () => {
     const inflights = new Inflights(4, 0);
     inflights.add(5, 1);
-    expect(assertionOf(() => inflights.add(5, 1))).toBe('AssertionError');
-    expect(assertionOf(() => inflights.add(4, 1))).toBe('AssertionError');
+    expect(thrownName(() => inflights.add(5, 1))).toBe('AssertionError');
+    expect(thrownName(() => inflights.add(4, 1))).toBe('AssertionError');
   });
 
   it('reset empties it', () => {
@@ -114,7 +105,7 @@ describe('Inflights', () => {
   });
 
   it('a capacity of zero fails an assertion', () => {
-    expect(assertionOf(() => new Inflights(0, 0))).toBe('AssertionError');
+    expect(thrownName(() => new Inflights(0, 0))).toBe('AssertionError');
   });
 
   it('behaves like a plain queue of (index, bytes) under any sequence of operations', () => {

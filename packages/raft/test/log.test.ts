@@ -3,61 +3,36 @@
 // their modules rather than from the package index.
 
 import { describe, expect, it } from 'vitest';
-import { ENTRY_OVERHEAD_BYTES, EntryType, MemoryStorage, type Entry, type Snapshot } from '../src/index.js';
+import { ENTRY_OVERHEAD_BYTES, MemoryStorage, type Entry } from '../src/index.js';
 import { UnstableLog } from '../src/log-unstable.js';
 import { RaftLog } from '../src/log.js';
+import { entriesWithTerms, entry, pairs, snapshot, threeVoters, thrownName } from './support/fixtures.js';
 
-const voters = { voters: [1, 2, 3] };
 const ALL = Number.MAX_SAFE_INTEGER;
-
-function entry(index: number, term: number, bytes = 0): Entry {
-  return { index, term, type: EntryType.Normal, data: new Uint8Array(bytes) };
-}
-
-/** Entries from `first` on with the given terms. */
-function run(first: number, terms: readonly number[], bytes = 0): Entry[] {
-  return terms.map((term, i) => entry(first + i, term, bytes));
-}
-
-function snapshot(index: number, term: number): Snapshot {
-  return { metadata: { index, term, confState: voters }, data: new Uint8Array([1]) };
-}
-
-const pairs = (entries: readonly Entry[]): number[][] => entries.map((e) => [e.index, e.term]);
-
-function assertionOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error.name;
-    throw error;
-  }
-  return null;
-}
 
 /** A RaftLog over storage holding `storedTerms` from index 1, then `unstableTerms` after them. */
 function raftLog(storedTerms: readonly number[], unstableTerms: readonly number[] = [], bytes = 0, perReadyMax = ALL): RaftLog {
-  const storage = new MemoryStorage(voters);
-  storage.append(run(1, storedTerms, bytes));
+  const storage = new MemoryStorage(threeVoters);
+  storage.append(entriesWithTerms(storedTerms, 1, bytes));
   const log = new RaftLog(storage, perReadyMax);
-  log.append(run(storedTerms.length + 1, unstableTerms, bytes));
+  log.append(entriesWithTerms(unstableTerms, storedTerms.length + 1, bytes));
   return log;
 }
 
 /** A RaftLog over storage compacted to a snapshot at (snapIndex, snapTerm), holding `terms` after it. */
 function compactedLog(snapIndex: number, snapTerm: number, terms: readonly number[]): RaftLog {
-  const storage = new MemoryStorage(voters);
+  const storage = new MemoryStorage(threeVoters);
   storage.applySnapshot(snapshot(snapIndex, snapTerm));
-  storage.append(run(snapIndex + 1, terms));
+  storage.append(entriesWithTerms(terms, snapIndex + 1));
   return new RaftLog(storage, ALL);
 }
 
 describe('UnstableLog', () => {
   it.each([
     { name: 'nothing', snap: null, entries: [] as Entry[], offset: 5, first: -1, last: -1 },
-    { name: 'entries only', snap: null, entries: run(5, [1]), offset: 5, first: -1, last: 5 },
+    { name: 'entries only', snap: null, entries: entriesWithTerms([1], 5), offset: 5, first: -1, last: 5 },
     { name: 'a snapshot only', snap: snapshot(4, 1), entries: [], offset: 5, first: 5, last: 4 },
-    { name: 'a snapshot and entries', snap: snapshot(4, 1), entries: run(5, [1]), offset: 5, first: 5, last: 5 },
+    { name: 'a snapshot and entries', snap: snapshot(4, 1), entries: entriesWithTerms([1], 5), offset: 5, first: 5, last: 5 },
   ])('holding $name: first index $first, last index $last', ({ snap, entries, offset, first, last }) => {
     const u = new UnstableLog(offset);
     u.snapshot = snap;
@@ -75,7 +50,7 @@ describe('UnstableLog', () => {
   ])('maybeTerm of $name', ({ snap, index, term }) => {
     const u = new UnstableLog(5);
     u.snapshot = snap;
-    u.entries = run(5, [1]);
+    u.entries = entriesWithTerms([1], 5);
     expect(u.maybeTerm(index)).toBe(term);
   });
 
@@ -87,7 +62,7 @@ describe('UnstableLog', () => {
     { name: 'beyond the last entry', index: 8, term: 2, offset: 5, left: [[5, 1], [6, 1], [7, 2]] },
   ])('stableTo $name', ({ index, term, offset, left }) => {
     const u = new UnstableLog(5);
-    u.entries = run(5, [1, 1, 2]);
+    u.entries = entriesWithTerms([1, 1, 2], 5);
     u.stableTo(index, term);
     expect(u.offset).toBe(offset);
     expect(pairs(u.entries)).toEqual(left);
@@ -96,7 +71,7 @@ describe('UnstableLog', () => {
   it('stableTo at the unstable snapshot index leaves the entries alone', () => {
     const u = new UnstableLog(0);
     u.restore(snapshot(4, 3));
-    u.entries = run(5, [3]);
+    u.entries = entriesWithTerms([3], 5);
     u.stableTo(4, 3);
     expect(u.offset).toBe(5);
     expect(pairs(u.entries)).toEqual([[5, 3]]);
@@ -113,7 +88,7 @@ describe('UnstableLog', () => {
 
   it('restore replaces everything with the snapshot', () => {
     const u = new UnstableLog(5);
-    u.entries = run(5, [1, 1]);
+    u.entries = entriesWithTerms([1, 1], 5);
     u.restore(snapshot(9, 2));
     expect(u.offset).toBe(10);
     expect(u.entries).toEqual([]);
@@ -122,14 +97,14 @@ describe('UnstableLog', () => {
   });
 
   it.each([
-    { name: 'right after the last entry', add: run(8, [2]), offset: 5, held: [[5, 1], [6, 1], [7, 1], [8, 2]] },
-    { name: 'from the offset, replacing all', add: run(5, [2, 2]), offset: 5, held: [[5, 2], [6, 2]] },
-    { name: 'before the offset', add: run(4, [2, 2, 2]), offset: 4, held: [[4, 2], [5, 2], [6, 2]] },
-    { name: 'in the middle, truncating', add: run(6, [2, 2, 2]), offset: 5, held: [[5, 1], [6, 2], [7, 2], [8, 2]] },
+    { name: 'right after the last entry', add: entriesWithTerms([2], 8), offset: 5, held: [[5, 1], [6, 1], [7, 1], [8, 2]] },
+    { name: 'from the offset, replacing all', add: entriesWithTerms([2, 2], 5), offset: 5, held: [[5, 2], [6, 2]] },
+    { name: 'before the offset', add: entriesWithTerms([2, 2, 2], 4), offset: 4, held: [[4, 2], [5, 2], [6, 2]] },
+    { name: 'in the middle, truncating', add: entriesWithTerms([2, 2, 2], 6), offset: 5, held: [[5, 1], [6, 2], [7, 2], [8, 2]] },
     { name: 'nothing', add: [] as Entry[], offset: 5, held: [[5, 1], [6, 1], [7, 1]] },
   ])('truncateAndAppend $name', ({ add, offset, held }) => {
     const u = new UnstableLog(5);
-    u.entries = run(5, [1, 1, 1]);
+    u.entries = entriesWithTerms([1, 1, 1], 5);
     u.truncateAndAppend(add);
     expect(u.offset).toBe(offset);
     expect(pairs(u.entries)).toEqual(held);
@@ -137,15 +112,15 @@ describe('UnstableLog', () => {
 
   it('slice returns [lo, hi) and fails an assertion outside what it holds', () => {
     const u = new UnstableLog(5);
-    u.entries = run(5, [1, 1, 2]);
+    u.entries = entriesWithTerms([1, 1, 2], 5);
     expect(pairs(u.slice(6, 8))).toEqual([
       [6, 1],
       [7, 2],
     ]);
     expect(u.slice(8, 8)).toEqual([]);
-    expect(assertionOf(() => u.slice(4, 6))).toBe('AssertionError');
-    expect(assertionOf(() => u.slice(6, 9))).toBe('AssertionError');
-    expect(assertionOf(() => u.slice(7, 6))).toBe('AssertionError');
+    expect(thrownName(() => u.slice(4, 6))).toBe('AssertionError');
+    expect(thrownName(() => u.slice(6, 9))).toBe('AssertionError');
+    expect(thrownName(() => u.slice(7, 6))).toBe('AssertionError');
   });
 });
 
@@ -212,14 +187,14 @@ describe('RaftLog: conflicts and appends', () => {
   const held = [1, 2, 3];
   it.each([
     { add: [] as Entry[], conflict: 0 },
-    { add: run(1, [1, 2, 3]), conflict: 0 },
-    { add: run(2, [2, 3]), conflict: 0 },
-    { add: run(3, [3]), conflict: 0 },
-    { add: run(1, [1, 2, 3, 4, 4]), conflict: 4 },
-    { add: run(4, [4, 4]), conflict: 4 },
-    { add: run(1, [4, 4]), conflict: 1 },
-    { add: run(2, [1, 4, 4]), conflict: 2 },
-    { add: run(3, [1, 2, 4, 4]), conflict: 3 },
+    { add: entriesWithTerms([1, 2, 3], 1), conflict: 0 },
+    { add: entriesWithTerms([2, 3], 2), conflict: 0 },
+    { add: entriesWithTerms([3], 3), conflict: 0 },
+    { add: entriesWithTerms([1, 2, 3, 4, 4], 1), conflict: 4 },
+    { add: entriesWithTerms([4, 4], 4), conflict: 4 },
+    { add: entriesWithTerms([4, 4], 1), conflict: 1 },
+    { add: entriesWithTerms([1, 4, 4], 2), conflict: 2 },
+    { add: entriesWithTerms([1, 2, 4, 4], 3), conflict: 3 },
   ])('findConflict of $add.length entries against [1, 2, 3] is $conflict', ({ add, conflict }) => {
     expect(raftLog(held).findConflict(add)).toBe(conflict);
   });
@@ -245,15 +220,15 @@ describe('RaftLog: conflicts and appends', () => {
 
   // Log [1, 2, 3] with commit 1, as in etcd's TestLogMaybeAppend.
   it.each([
-    { name: 'a mismatched term', index: 3, logTerm: 2, commit: 3, add: run(4, [4]), last: -1, committed: 1, terms: [1, 2, 3] },
-    { name: 'an index beyond the log', index: 4, logTerm: 3, commit: 3, add: run(5, [4]), last: -1, committed: 1, terms: [1, 2, 3] },
+    { name: 'a mismatched term', index: 3, logTerm: 2, commit: 3, add: entriesWithTerms([4], 4), last: -1, committed: 1, terms: [1, 2, 3] },
+    { name: 'an index beyond the log', index: 4, logTerm: 3, commit: 3, add: entriesWithTerms([4], 5), last: -1, committed: 1, terms: [1, 2, 3] },
     { name: 'no entries, commit within', index: 3, logTerm: 3, commit: 2, add: [] as Entry[], last: 3, committed: 2, terms: [1, 2, 3] },
     { name: 'no entries, commit beyond', index: 3, logTerm: 3, commit: 4, add: [] as Entry[], last: 3, committed: 3, terms: [1, 2, 3] },
-    { name: 'new entries, commit to the new last', index: 3, logTerm: 3, commit: 5, add: run(4, [4, 4]), last: 5, committed: 5, terms: [1, 2, 3, 4, 4] },
-    { name: 'new entries, commit within', index: 3, logTerm: 3, commit: 4, add: run(4, [4, 4]), last: 5, committed: 4, terms: [1, 2, 3, 4, 4] },
-    { name: 'a prefix, commit not past it', index: 1, logTerm: 1, commit: 3, add: run(2, [2]), last: 2, committed: 2, terms: [1, 2, 3] },
-    { name: 'a conflict after commit', index: 1, logTerm: 1, commit: 3, add: run(2, [4]), last: 2, committed: 2, terms: [1, 4] },
-    { name: 'a conflict at the end', index: 2, logTerm: 2, commit: 3, add: run(3, [4, 4]), last: 4, committed: 3, terms: [1, 2, 4, 4] },
+    { name: 'new entries, commit to the new last', index: 3, logTerm: 3, commit: 5, add: entriesWithTerms([4, 4], 4), last: 5, committed: 5, terms: [1, 2, 3, 4, 4] },
+    { name: 'new entries, commit within', index: 3, logTerm: 3, commit: 4, add: entriesWithTerms([4, 4], 4), last: 5, committed: 4, terms: [1, 2, 3, 4, 4] },
+    { name: 'a prefix, commit not past it', index: 1, logTerm: 1, commit: 3, add: entriesWithTerms([2], 2), last: 2, committed: 2, terms: [1, 2, 3] },
+    { name: 'a conflict after commit', index: 1, logTerm: 1, commit: 3, add: entriesWithTerms([4], 2), last: 2, committed: 2, terms: [1, 4] },
+    { name: 'a conflict at the end', index: 2, logTerm: 2, commit: 3, add: entriesWithTerms([4, 4], 3), last: 4, committed: 3, terms: [1, 2, 4, 4] },
   ])('maybeAppend with $name', ({ index, logTerm, commit, add, last, committed, terms }) => {
     const log = raftLog([1, 2, 3]);
     log.commitTo(1);
@@ -265,19 +240,19 @@ describe('RaftLog: conflicts and appends', () => {
   it('an entry that conflicts with a committed one fails an assertion', () => {
     const log = raftLog([1, 2, 3]);
     log.commitTo(2);
-    expect(assertionOf(() => log.maybeAppend(0, 0, 3, run(1, [4])))).toBe('AssertionError');
+    expect(thrownName(() => log.maybeAppend(0, 0, 3, entriesWithTerms([4], 1)))).toBe('AssertionError');
     expect(log.lastTerm()).toBe(3);
   });
 
   it('append truncates the unstable tail and refuses to go below the commit index', () => {
     const log = raftLog([1], [1, 1, 1]);
-    expect(log.append(run(3, [2]))).toBe(3);
+    expect(log.append(entriesWithTerms([2], 3))).toBe(3);
     expect(pairs(log.unstableEntries())).toEqual([
       [2, 1],
       [3, 2],
     ]);
     log.commitTo(2);
-    expect(assertionOf(() => log.append(run(2, [3])))).toBe('AssertionError');
+    expect(thrownName(() => log.append(entriesWithTerms([3], 2)))).toBe('AssertionError');
     expect(log.append([])).toBe(3);
   });
 });
@@ -288,7 +263,7 @@ describe('RaftLog: commit and applied', () => {
     log.commitTo(2);
     log.commitTo(1);
     expect(log.committed).toBe(2);
-    expect(assertionOf(() => log.commitTo(4))).toBe('AssertionError');
+    expect(thrownName(() => log.commitTo(4))).toBe('AssertionError');
     expect(log.committed).toBe(2);
   });
 
@@ -305,9 +280,9 @@ describe('RaftLog: commit and applied', () => {
     const log = raftLog([1, 1, 1]);
     log.commitTo(2);
     log.appliedTo(1);
-    expect(assertionOf(() => log.appliedTo(3))).toBe('AssertionError');
+    expect(thrownName(() => log.appliedTo(3))).toBe('AssertionError');
     log.appliedTo(2);
-    expect(assertionOf(() => log.appliedTo(1))).toBe('AssertionError');
+    expect(thrownName(() => log.appliedTo(1))).toBe('AssertionError');
     expect(log.applied).toBe(2);
   });
 
@@ -361,8 +336,8 @@ describe('RaftLog: slices with byte caps', () => {
 
   it('a slice from the compacted prefix or past the end fails an assertion', () => {
     const log = compactedLog(5, 2, [2, 3]);
-    expect(assertionOf(() => log.slice(5, 7, ALL))).toBe('AssertionError');
-    expect(assertionOf(() => log.slice(6, 9, ALL))).toBe('AssertionError');
+    expect(thrownName(() => log.slice(5, 7, ALL))).toBe('AssertionError');
+    expect(thrownName(() => log.slice(6, 9, ALL))).toBe('AssertionError');
     expect(log.slice(6, 8, ALL).map((e) => e.index)).toEqual([6, 7]);
   });
 });

@@ -12,33 +12,13 @@ import {
   makeMessage,
   raftDefaults,
   seededRandom,
-  type Entry,
   type Message,
   type NodeId,
 } from '../src/index.js';
 import { TestCluster } from './support/cluster.js';
-import type { TestNode } from './support/test-node.js';
+import { preload } from './support/fixtures.js';
 
 const noPreVote = { preVote: false, checkQuorum: false } as const;
-
-/** Entries 1..n with the given terms. */
-function entriesWithTerms(terms: readonly number[]): Entry[] {
-  return terms.map((term, i) => ({ term, index: i + 1, type: EntryType.Normal, data: new TextEncoder().encode(`e${i + 1}`) }));
-}
-
-/** Gives `node` a durable log and hard state, then restarts it from them. */
-function preload(node: TestNode, terms: readonly number[], term: number, vote: NodeId = NONE): void {
-  node.storage.append(entriesWithTerms(terms));
-  node.storage.setHardState({ term, vote, commit: 0 });
-  node.restart();
-}
-
-/** Handles Readies until there are none; returns everything the node sent. */
-function drain(node: TestNode): Message[] {
-  const out: Message[] = [];
-  for (let ready = node.handleReady(); ready !== null; ready = node.handleReady()) out.push(...ready.messages);
-  return out;
-}
 
 function ofType(messages: readonly Message[], type: MessageType): Message[] {
   return messages.filter((m) => m.type === type);
@@ -93,12 +73,12 @@ describe('Raft §5.1: terms', () => {
     cluster.elect(1);
     const follower = cluster.node(2);
     follower.node.step(makeMessage({ type: MessageType.Heartbeat, from: 3, to: 2, term: 3, commit: 0 }));
-    drain(follower);
+    follower.drainReadies();
     const lastIndex = follower.node.status().lastIndex;
     // act: the old leader of term 1 sends an entry.
     const stale = { term: 1, index: lastIndex + 1, type: EntryType.Normal, data: new Uint8Array([1]) };
     follower.node.step(makeMessage({ type: MessageType.App, from: 1, to: 2, term: 1, index: lastIndex, logTerm: 1, entries: [stale] }));
-    const sent = drain(follower);
+    const sent = follower.drainReadies().messages;
     // check: nothing appended, and the sender learns term 3 (it could not otherwise, with pre-vote on).
     expect(follower.node.status().lastIndex).toBe(lastIndex);
     expect(follower.node.status().term).toBe(3);
@@ -113,7 +93,7 @@ describe('Raft §5.1: terms', () => {
     const cluster = TestCluster.ofSize(3);
     cluster.elect(1);
     cluster.node(2).node.step(makeMessage({ type: MessageType.Heartbeat, from: 3, to: 2, term: 3, commit: 0 }));
-    drain(cluster.node(2));
+    cluster.node(2).drainReadies();
     // act: the leader's next heartbeat draws the answer.
     cluster.node(1).node.tick();
     cluster.processReadies();
@@ -133,12 +113,12 @@ describe('Raft §5.1: terms', () => {
     cluster.elect(1);
     const follower = cluster.node(2);
     follower.node.step(makeMessage({ type: MessageType.Heartbeat, from: 3, to: 2, term: 3, commit: 0 }));
-    drain(follower);
+    follower.drainReadies();
     // act
     follower.node.step(makeMessage({ type: MessageType.App, from: 1, to: 2, term: 1, index: 1, logTerm: 1 }));
     follower.node.step(makeMessage({ type: MessageType.Heartbeat, from: 1, to: 2, term: 1 }));
     // check
-    expect(drain(follower)).toEqual([]);
+    expect(follower.drainReadies().messages).toEqual([]);
     expect(follower.node.status()).toMatchObject({ term: 3, lead: 3 });
     // Reference: section 5.1
   });
@@ -151,7 +131,7 @@ describe('Raft §5.1: terms', () => {
     // act
     voter.node.step(makeMessage({ type: MessageType.Vote, from: 3, to: 2, term: 2, index: 5, logTerm: 2 }));
     // check
-    expect(drain(voter)).toEqual([]);
+    expect(voter.drainReadies().messages).toEqual([]);
     expect(voter.node.status()).toMatchObject({ term: 3, vote: NONE });
     // Reference: section 5.1
   });
@@ -179,7 +159,7 @@ describe('Raft §5.2: leader election', () => {
     node.node.tick();
     // check
     expect(node.node.status()).toMatchObject({ role: 'candidate', term: 1, vote: 1 });
-    const votes = ofType(drain(node), MessageType.Vote);
+    const votes = ofType(node.drainReadies().messages, MessageType.Vote);
     expect(votes.map((m) => m.to).sort()).toEqual([2, 3]);
     for (const m of votes) expect(m).toMatchObject({ term: 1, index: 0, logTerm: 0 });
     // Reference: section 5.2
@@ -194,7 +174,7 @@ describe('Raft §5.2: leader election', () => {
     const toTwo = requests.find((m) => m.type === MessageType.Vote && m.to === 2);
     expect(toTwo).toBeDefined();
     cluster.node(2).node.step(toTwo as Message);
-    const grant = drain(cluster.node(2)).find((m) => m.type === MessageType.VoteResp);
+    const grant = cluster.node(2).drainReadies().messages.find((m) => m.type === MessageType.VoteResp);
     expect(grant).toMatchObject({ reject: false, to: 1 });
     // act: 2's grant arrives before 1's own vote is durable.
     candidate.node.step(grant as Message);
@@ -240,7 +220,7 @@ describe('Raft §5.2: leader election', () => {
     const cluster = TestCluster.ofSize(size, noPreVote);
     const candidate = cluster.node(1);
     candidate.node.campaign();
-    drain(candidate);
+    candidate.drainReadies();
     // act
     for (const [from, granted] of Object.entries(votes)) {
       candidate.node.step(makeMessage({ type: MessageType.VoteResp, from: Number(from), to: 1, term: 1, reject: !granted }));
@@ -260,7 +240,7 @@ describe('Raft §5.2: leader election', () => {
     voter.node.step(request(2));
     voter.node.step(request(3));
     voter.node.step(request(2));
-    const answers = ofType(drain(voter), MessageType.VoteResp);
+    const answers = ofType(voter.drainReadies().messages, MessageType.VoteResp);
     // check
     expect(answers.map((m) => [m.to, m.reject])).toEqual([
       [2, false],
@@ -298,11 +278,11 @@ describe('Raft §5.2: leader election', () => {
     // init: the vote is durable from before a restart.
     const cluster = TestCluster.ofSize(3, noPreVote);
     const voter = cluster.node(1);
-    preload(voter, [], 1, vote);
+    preload(voter, [], 1, { vote });
     // act
     voter.node.step(makeMessage({ type: MessageType.Vote, from, to: 1, term: 1, index: 0, logTerm: 0 }));
     // check
-    const answers = ofType(drain(voter), MessageType.VoteResp);
+    const answers = ofType(voter.drainReadies().messages, MessageType.VoteResp);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ to: from, term: 1, reject });
     // Reference: section 5.2
@@ -313,7 +293,7 @@ describe('Raft §5.2: leader election', () => {
     const cluster = TestCluster.ofSize(3, noPreVote);
     const candidate = cluster.node(1);
     candidate.node.campaign();
-    drain(candidate);
+    candidate.drainReadies();
     // act: 2 won term 1 and sends an append.
     candidate.node.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 1, index: 0, logTerm: 0 }));
     // check
@@ -326,14 +306,14 @@ describe('Raft §5.2: leader election', () => {
     const cluster = TestCluster.ofSize(3, noPreVote);
     const candidate = cluster.node(1);
     candidate.node.campaign();
-    drain(candidate);
+    candidate.drainReadies();
     expect(candidate.node.status()).toMatchObject({ role: 'candidate', term: 1 });
     // act
     const timeout = candidate.node.raft.randomizedElectionTimeout;
     for (let i = 0; i < timeout; i++) candidate.node.tick();
     // check
     expect(candidate.node.status()).toMatchObject({ role: 'candidate', term: 2, vote: 1 });
-    const votes = ofType(drain(candidate), MessageType.Vote);
+    const votes = ofType(candidate.drainReadies().messages, MessageType.Vote);
     expect(votes.map((m) => [m.to, m.term])).toEqual([
       [2, 2],
       [3, 2],
@@ -348,9 +328,9 @@ describe('Raft §5.2: leader election', () => {
     const leader = cluster.node(1);
     // act / check: nothing after one tick, a heartbeat to each after the second.
     leader.node.tick();
-    expect(ofType(drain(leader), MessageType.Heartbeat)).toEqual([]);
+    expect(ofType(leader.drainReadies().messages, MessageType.Heartbeat)).toEqual([]);
     leader.node.tick();
-    const beats = ofType(drain(leader), MessageType.Heartbeat);
+    const beats = ofType(leader.drainReadies().messages, MessageType.Heartbeat);
     expect(beats.map((m) => [m.to, m.term])).toEqual([
       [2, 1],
       [3, 1],
@@ -462,7 +442,7 @@ describe('thesis §9.6: pre-vote', () => {
     node.node.campaign();
     // check
     expect(node.node.status()).toMatchObject({ role: 'pre-candidate', term: 0, vote: NONE });
-    const sent = drain(node);
+    const sent = node.drainReadies().messages;
     expect(ofType(sent, MessageType.Vote)).toEqual([]);
     expect(ofType(sent, MessageType.PreVote).map((m) => [m.to, m.term])).toEqual([
       [2, 1],
@@ -527,7 +507,7 @@ describe('thesis §9.6: pre-vote', () => {
     // act
     voter.node.step(makeMessage({ type: MessageType.PreVote, from: 3, to: 2, term: 2, index: last, logTerm: 1 }));
     // check
-    const answers = ofType(drain(voter), MessageType.PreVoteResp);
+    const answers = ofType(voter.drainReadies().messages, MessageType.PreVoteResp);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ to: 3, term: 2, reject: false });
     expect(voter.node.status()).toMatchObject({ term: 1, vote: 1, lead: 1 });
@@ -542,7 +522,7 @@ describe('thesis §9.6: pre-vote', () => {
     // act
     voter.node.step(makeMessage({ type: MessageType.PreVote, from: 3, to: 2, term: 3, index: 5, logTerm: 1 }));
     // check
-    const answers = ofType(drain(voter), MessageType.PreVoteResp);
+    const answers = ofType(voter.drainReadies().messages, MessageType.PreVoteResp);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ to: 3, term: 2, reject: true });
     expect(voter.node.status()).toMatchObject({ term: 2, vote: NONE });
@@ -555,7 +535,7 @@ describe('thesis §9.6: pre-vote', () => {
     preload(cluster.node(1), [1], 1);
     const node = cluster.node(1);
     node.node.campaign();
-    drain(node);
+    node.drainReadies();
     // act
     for (const from of [2, 3]) node.node.step(makeMessage({ type: MessageType.PreVoteResp, from, to: 1, term: 1, reject: true }));
     // check
@@ -568,7 +548,7 @@ describe('thesis §9.6: pre-vote', () => {
     const cluster = TestCluster.ofSize(3);
     const node = cluster.node(1);
     node.node.campaign();
-    drain(node);
+    node.drainReadies();
     // act
     node.node.step(makeMessage({ type: MessageType.PreVoteResp, from: 2, to: 1, term: 4, reject: true }));
     // check
@@ -634,7 +614,7 @@ describe('thesis §6.2 / §4.2.3: the leader lease', () => {
     follower.node.step(voteFrom3(5, last));
     follower.node.step(makeMessage({ type: MessageType.PreVote, from: 3, to: 2, term: 5, index: last, logTerm: 1 }));
     // check: no answer, no new term, the old vote stands.
-    const sent = drain(follower);
+    const sent = follower.drainReadies().messages;
     expect(ofType(sent, MessageType.VoteResp)).toEqual([]);
     expect(ofType(sent, MessageType.PreVoteResp)).toEqual([]);
     expect(follower.node.status()).toMatchObject({ term: 1, vote: 1, lead: 1 });
@@ -650,7 +630,7 @@ describe('thesis §6.2 / §4.2.3: the leader lease', () => {
     leader.node.step(makeMessage({ type: MessageType.Vote, from: 3, to: 1, term: 7, index: 99, logTerm: 1 }));
     // check
     expect(leader.node.status()).toMatchObject({ role: 'leader', term: 1 });
-    expect(ofType(drain(leader), MessageType.VoteResp)).toEqual([]);
+    expect(ofType(leader.drainReadies().messages, MessageType.VoteResp)).toEqual([]);
     // Reference: thesis §6.2 and §4.2.3
   });
 
@@ -661,11 +641,11 @@ describe('thesis §6.2 / §4.2.3: the leader lease', () => {
     cluster.isolate(2);
     const follower = cluster.node(2);
     for (let i = 0; i < 10; i++) follower.node.tick();
-    drain(follower);
+    follower.drainReadies();
     // act
     follower.node.step(voteFrom3(5, follower.node.status().lastIndex));
     // check
-    const answers = ofType(drain(follower), MessageType.VoteResp);
+    const answers = ofType(follower.drainReadies().messages, MessageType.VoteResp);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ to: 3, term: 5, reject: false });
     expect(follower.node.status()).toMatchObject({ term: 5, vote: 3 });
@@ -682,7 +662,7 @@ describe('thesis §6.2 / §4.2.3: the leader lease', () => {
       makeMessage({ ...voteFrom3(2, follower.node.status().lastIndex), context: CAMPAIGN_TRANSFER }),
     );
     // check
-    expect(ofType(drain(follower), MessageType.VoteResp)[0]).toMatchObject({ to: 3, term: 2, reject: false });
+    expect(ofType(follower.drainReadies().messages, MessageType.VoteResp)[0]).toMatchObject({ to: 3, term: 2, reject: false });
     expect(follower.node.status()).toMatchObject({ term: 2, vote: 3 });
     // Reference: thesis §3.10 and §4.2.3
   });

@@ -4,39 +4,22 @@
 import { describe, expect, it } from 'vitest';
 import {
   ENTRY_OVERHEAD_BYTES,
-  EntryType,
   MessageType,
   NONE,
   RaftErrorCode,
   entryBytes,
-  isRaftError,
   makeMessage,
   type Entry,
   type Message,
   type NodeId,
   type RaftError,
 } from '../src/index.js';
-import { TestCluster, type ClusterOptions } from './support/cluster.js';
+import { TestCluster } from './support/cluster.js';
+import { entriesWithTerms, entry, preload, refusal } from './support/fixtures.js';
 import type { TestNode } from './support/test-node.js';
 
 const encoder = new TextEncoder();
 const noPreVote = { preVote: false, checkQuorum: false } as const;
-
-function entry(index: number, term: number, data = `e${index}`): Entry {
-  return { index, term, type: EntryType.Normal, data: encoder.encode(data) };
-}
-
-/** Entries 1..n with the given terms. */
-function entriesWithTerms(terms: readonly number[]): Entry[] {
-  return terms.map((term, i) => entry(i + 1, term));
-}
-
-/** Gives `node` a durable log and hard state, then restarts it from them. */
-function preload(node: TestNode, terms: readonly number[], term: number, commit = 0, vote: NodeId = NONE): void {
-  node.storage.append(entriesWithTerms(terms));
-  node.storage.setHardState({ term, vote, commit });
-  node.restart();
-}
 
 /** The terms of every entry in `node`'s storage, from its first index. */
 function storedTerms(node: TestNode): number[] {
@@ -44,56 +27,18 @@ function storedTerms(node: TestNode): number[] {
   return s.entries(s.firstIndex(), s.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => e.term);
 }
 
-/** Handles Readies until there are none; returns everything the node sent. */
-function drain(node: TestNode): Message[] {
-  const out: Message[] = [];
-  for (let ready = node.handleReady(); ready !== null; ready = node.handleReady()) out.push(...ready.messages);
-  return out;
-}
-
-/** Like TestCluster.stabilize, but messages matching `drop` are lost on the way. */
-function stabilizeDropping(cluster: TestCluster, drop: (m: Message) => boolean): void {
-  for (let round = 0; round < 10_000; round++) {
-    const readied = cluster.processReadies();
-    cluster.queue = cluster.queue.filter((m) => !drop(m));
-    const delivered = cluster.deliverQueued();
-    if (!readied && delivered === 0) return;
-  }
-  throw new Error('cluster did not stabilize');
-}
-
-function tickDropping(cluster: TestCluster, ticks: number, drop: (m: Message) => boolean): void {
-  for (let t = 0; t < ticks; t++) {
-    for (const id of cluster.ids) if (!cluster.isDown(id)) cluster.node(id).node.tick();
-    stabilizeDropping(cluster, drop);
-  }
-}
-
 function appsTo(cluster: TestCluster, to: NodeId, withEntries = true): Message[] {
   return cluster.delivered.filter((m) => m.type === MessageType.App && m.to === to && (!withEntries || m.entries.length > 0));
 }
 
 function proposeError(node: TestNode, data: string): RaftError {
-  try {
-    node.node.propose(encoder.encode(data));
-  } catch (error) {
-    if (isRaftError(error)) return error;
-    throw error;
-  }
-  throw new Error('proposal was not refused');
-}
-
-function elected(size: number, options: ClusterOptions = {}): TestCluster {
-  const cluster = TestCluster.ofSize(size, options);
-  cluster.elect(1);
-  expect(cluster.leader()?.id).toBe(1);
-  return cluster;
+  return refusal(() => node.node.propose(encoder.encode(data)));
 }
 
 describe('Raft §5.3: log replication', () => {
   it('the leader appends a proposal to its log and sends it to every follower', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     const leader = cluster.node(1);
     // act
     const position = leader.node.propose(encoder.encode('x'));
@@ -114,7 +59,7 @@ describe('Raft §5.3: log replication', () => {
 
   it('an entry stored on a majority commits, is applied, and its commit index reaches the followers', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     const before = cluster.delivered.length;
     // act
     cluster.propose(1, 'x');
@@ -131,7 +76,7 @@ describe('Raft §5.3: log replication', () => {
 
   it('a follower acknowledges an append only after persisting it', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     const follower = cluster.node(2);
     const entries = [entry(2, 1, 'x')];
     // act
@@ -150,14 +95,14 @@ describe('Raft §5.3: log replication', () => {
 
   it('the leader counts its own copy of an entry only once it is persisted', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     const leader = cluster.node(1);
     // act: the proposal reaches 2 and 2's acknowledgement arrives before the leader persisted.
     leader.node.propose(encoder.encode('x'));
     const messages = leader.beginReady() ?? [];
     const toTwo = messages.find((m) => m.type === MessageType.App && m.to === 2) as Message;
     cluster.node(2).node.step(toTwo);
-    const ack = drain(cluster.node(2)).find((m) => m.type === MessageType.AppResp) as Message;
+    const ack = cluster.node(2).drainReadies().messages.find((m) => m.type === MessageType.AppResp) as Message;
     leader.node.step(ack);
     // check: 2 of 3 hold it, but one of them is not yet durable on the leader.
     expect(leader.node.status().commit).toBe(1);
@@ -175,12 +120,12 @@ describe('Raft §5.3: log replication', () => {
     { acceptors: [2, 3, 4], committed: true },
   ])('with acknowledgements from $acceptors of five the entry commits: $committed', ({ acceptors, committed }) => {
     // init
-    const cluster = elected(5, noPreVote);
+    const cluster = TestCluster.elected(5, noPreVote);
     const leader = cluster.node(1);
     const commitBefore = leader.node.status().commit;
     // act
     const position = leader.node.propose(encoder.encode('x'));
-    stabilizeDropping(cluster, (m) => m.type === MessageType.AppResp && m.to === 1 && !acceptors.includes(m.from));
+    cluster.stabilize((m) => m.type === MessageType.AppResp && m.to === 1 && !acceptors.includes(m.from));
     // check
     expect(position?.index).toBe(commitBefore + 1);
     expect(leader.node.status().commit).toBe(committed ? commitBefore + 1 : commitBefore);
@@ -235,12 +180,12 @@ describe('Raft §5.3: log replication', () => {
       // init: entry 1 is committed.
       const cluster = TestCluster.ofSize(3, noPreVote);
       const follower = cluster.node(2);
-      preload(follower, [1, 2], 2, 1);
-      drain(follower);
+      preload(follower, [1, 2], 2, { commit: 1 });
+      follower.drainReadies();
       // act
       follower.node.step(makeMessage({ type: MessageType.App, from: 1, to: 2, term: 2, index, logTerm, commit: 1 }));
       // check: the consistency check, and on a miss a hint of where to try next.
-      const answers = drain(follower).filter((m) => m.type === MessageType.AppResp);
+      const answers = follower.drainReadies().messages.filter((m) => m.type === MessageType.AppResp);
       expect(answers).toHaveLength(1);
       expect(answers[0]).toMatchObject({ to: 1, term: 2, reject, index: answer, rejectHint: hint, logTerm: hintTerm });
       // Reference: section 5.3
@@ -261,7 +206,7 @@ describe('Raft §5.3: log replication', () => {
       preload(follower, [1, 2], 2);
       // act
       follower.node.step(makeMessage({ type: MessageType.App, from: 1, to: 2, term: 4, index, logTerm, entries }));
-      drain(follower);
+      follower.drainReadies();
       // check: a conflicting suffix is dropped, matching entries are kept, new ones appended.
       expect(storedTerms(follower)).toEqual(terms);
       // Reference: section 5.3
@@ -340,7 +285,7 @@ describe('Raft §5.3: fast backtracking with term hints', () => {
     // act: a leader whose entry 5 has term 2.
     follower.node.step(makeMessage({ type: MessageType.App, from: 1, to: 2, term: 4, index: 5, logTerm: 2 }));
     // check: entries 3-5 (term 3) cannot match a log with term 2 at 5; entry 2 (term 1) may.
-    const answer = drain(follower).find((m) => m.type === MessageType.AppResp);
+    const answer = follower.drainReadies().messages.find((m) => m.type === MessageType.AppResp);
     expect(answer).toMatchObject({ reject: true, index: 5, rejectHint: 2, logTerm: 1 });
     // Reference: section 5.3
   });
@@ -388,7 +333,7 @@ describe('flow control: probe and replicate', () => {
 
   it('in replicate state appends are pipelined without waiting for answers', () => {
     // init: 3 is in replicate state; then its answers are lost.
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     expect(cluster.node(1).node.status().progress?.get(3)?.state).toBe('replicate');
     cluster.cutLink(3, 1);
     const before = appsTo(cluster, 3).length;
@@ -405,7 +350,7 @@ describe('flow control: probe and replicate', () => {
 
   it('a rejection in replicate state, or an unreachable report, sends the follower back to probe', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     const leader = cluster.node(1);
     const last = leader.node.status().lastIndex;
     // act / check: 2 rejects an index above its match.
@@ -419,7 +364,7 @@ describe('flow control: probe and replicate', () => {
 
   it('a stale rejection (at or below the match) is ignored', () => {
     // init
-    const cluster = elected(3, noPreVote);
+    const cluster = TestCluster.elected(3, noPreVote);
     cluster.propose(1, 'a');
     cluster.stabilize();
     const leader = cluster.node(1);
@@ -436,11 +381,11 @@ describe('flow control: in-flight caps and the message byte cap', () => {
 
   it('at most inflightMsgsMax appends are in flight to one follower', () => {
     // init: one 8-byte entry per message; 3's acknowledgements are lost.
-    const cluster = elected(3, { ...noPreVote, inflightMsgsMax: 3, messageBytesMax: oneEntryPerMessage });
+    const cluster = TestCluster.elected(3, { ...noPreVote, inflightMsgsMax: 3, messageBytesMax: oneEntryPerMessage });
     const before = appsTo(cluster, 3).length;
     // act: ten proposals in one turn.
     for (let i = 0; i < 10; i++) cluster.propose(1, `prop-00${i}`.slice(-8));
-    stabilizeDropping(cluster, (m) => m.type === MessageType.AppResp && m.from === 3);
+    cluster.stabilize((m) => m.type === MessageType.AppResp && m.from === 3);
     // check: 3 got three; 2, whose acks arrive, got everything.
     expect(appsTo(cluster, 3).length - before).toBe(3);
     expect(cluster.applied(2)).toHaveLength(10);
@@ -449,13 +394,13 @@ describe('flow control: in-flight caps and the message byte cap', () => {
 
   it('a heartbeat answer frees one slot of a full pipeline', () => {
     // init: as above, with the pipeline to 3 full.
-    const cluster = elected(3, { ...noPreVote, inflightMsgsMax: 3, messageBytesMax: oneEntryPerMessage });
+    const cluster = TestCluster.elected(3, { ...noPreVote, inflightMsgsMax: 3, messageBytesMax: oneEntryPerMessage });
     for (let i = 0; i < 10; i++) cluster.propose(1, `prop-00${i}`.slice(-8));
     const lostAcks = (m: Message): boolean => m.type === MessageType.AppResp && m.from === 3;
-    stabilizeDropping(cluster, lostAcks);
+    cluster.stabilize(lostAcks);
     const before = appsTo(cluster, 3).length;
     // act
-    tickDropping(cluster, 1, lostAcks);
+    cluster.tickAll(1, lostAcks);
     // check
     expect(appsTo(cluster, 3).length - before).toBe(1);
     // Reference: etcd-io/raft raft.go (MsgHeartbeatResp frees one inflight)
@@ -463,11 +408,11 @@ describe('flow control: in-flight caps and the message byte cap', () => {
 
   it('appends stop once inflightBytesMax bytes are in flight', () => {
     // init: each message holds one 24-byte entry; the cap is two messages' worth.
-    const cluster = elected(3, { ...noPreVote, inflightBytesMax: 2 * oneEntryPerMessage, messageBytesMax: oneEntryPerMessage });
+    const cluster = TestCluster.elected(3, { ...noPreVote, inflightBytesMax: 2 * oneEntryPerMessage, messageBytesMax: oneEntryPerMessage });
     const before = appsTo(cluster, 3).length;
     // act
     for (let i = 0; i < 10; i++) cluster.propose(1, `prop-00${i}`.slice(-8));
-    stabilizeDropping(cluster, (m) => m.type === MessageType.AppResp && m.from === 3);
+    cluster.stabilize((m) => m.type === MessageType.AppResp && m.from === 3);
     // check
     expect(appsTo(cluster, 3).length - before).toBe(2);
     // Reference: etcd-io/raft tracker/inflights.go (inflightBytesMax)
@@ -475,9 +420,9 @@ describe('flow control: in-flight caps and the message byte cap', () => {
 
   it('once acknowledgements flow again the held-back entries follow', () => {
     // init
-    const cluster = elected(3, { ...noPreVote, inflightMsgsMax: 2, messageBytesMax: oneEntryPerMessage });
+    const cluster = TestCluster.elected(3, { ...noPreVote, inflightMsgsMax: 2, messageBytesMax: oneEntryPerMessage });
     for (let i = 0; i < 10; i++) cluster.propose(1, `prop-00${i}`.slice(-8));
-    stabilizeDropping(cluster, (m) => m.type === MessageType.AppResp && m.from === 3);
+    cluster.stabilize((m) => m.type === MessageType.AppResp && m.from === 3);
     expect(cluster.applied(3).length).toBeLessThan(10);
     // act
     cluster.tickAll(10);
@@ -489,7 +434,7 @@ describe('flow control: in-flight caps and the message byte cap', () => {
 
   it('an append carries at most messageBytesMax bytes of entries, but always at least one entry', () => {
     // init
-    const cluster = elected(3, { ...noPreVote, messageBytesMax: 100 });
+    const cluster = TestCluster.elected(3, { ...noPreVote, messageBytesMax: 100 });
     const before = cluster.delivered.length;
     // act: ten 30-byte proposals (46 bytes each with overhead), then one 500-byte proposal.
     for (let i = 0; i < 10; i++) cluster.propose(1, `${i}`.padStart(30, '.'));
@@ -530,7 +475,7 @@ describe('Raft §5.4.1: election restriction', () => {
       // act
       node.node.step(makeMessage({ type: MessageType.Vote, from: 2, to: 1, term: 3, index, logTerm }));
       // check: grant only to a log at least as up to date (later last term, or same and as long).
-      const answer = drain(node).find((m) => m.type === MessageType.VoteResp);
+      const answer = node.drainReadies().messages.find((m) => m.type === MessageType.VoteResp);
       expect(answer).toMatchObject({ to: 2, reject });
       // Reference: section 5.4.1
     },
@@ -542,7 +487,7 @@ describe('Raft §5.4.1: election restriction', () => {
     preload(cluster.node(1), [1, 1, 2], 2);
     // act
     cluster.node(1).node.campaign();
-    const votes = drain(cluster.node(1)).filter((m) => m.type === MessageType.Vote);
+    const votes = cluster.node(1).drainReadies().messages.filter((m) => m.type === MessageType.Vote);
     // check
     expect(votes).toHaveLength(2);
     for (const m of votes) expect(m).toMatchObject({ term: 3, index: 3, logTerm: 2 });
@@ -566,7 +511,7 @@ describe('Raft §5.4.1: election restriction', () => {
 
   it('after the leader fails, only a node holding every committed entry is elected (leader completeness)', () => {
     // init: entries commit on {1, 2} while 3 is cut off.
-    const cluster = elected(3);
+    const cluster = TestCluster.elected(3);
     cluster.isolate(3);
     for (const data of ['a', 'b', 'c']) cluster.propose(1, data);
     cluster.stabilize();
@@ -586,9 +531,9 @@ describe('Raft §5.4.2: committing entries from previous terms', () => {
   it('an entry of an earlier term is not committed by counting replicas, only with one of the current term (Figure 8)', () => {
     // init: 1 led term 2 and appended entry 2 alone; entry 1 is committed everywhere.
     const cluster = TestCluster.ofSize(3, { ...noPreVote, messageBytesMax: 1 });
-    preload(cluster.node(1), [1, 2], 2, 1);
-    preload(cluster.node(2), [1], 2, 1);
-    preload(cluster.node(3), [1], 2, 1);
+    preload(cluster.node(1), [1, 2], 2, { commit: 1 });
+    preload(cluster.node(2), [1], 2, { commit: 1 });
+    preload(cluster.node(3), [1], 2, { commit: 1 });
     // act: 1 leads term 3; entry 2 reaches every node, but its empty entry 3 is lost (except in
     // the first probe, which the followers reject for lack of entry 2).
     const probed = new Set<NodeId>();
@@ -599,7 +544,7 @@ describe('Raft §5.4.2: committing entries from previous terms', () => {
       return false;
     };
     cluster.node(1).node.campaign();
-    stabilizeDropping(cluster, carriesThree);
+    cluster.stabilize(carriesThree);
     expect(cluster.node(2).storage.lastIndex()).toBe(2);
     // check: entry 2 is on all three, and still not committed.
     const leader = cluster.node(1).node.status();
@@ -644,7 +589,7 @@ describe('Raft §5.4.2: committing entries from previous terms', () => {
 describe('proposals: the uncommitted-bytes cap', () => {
   it('proposals past uncommittedBytesMax are dropped with RAFT_PROPOSAL_DROPPED until entries apply', () => {
     // init: the followers are cut off, so nothing commits.
-    const cluster = elected(3, { uncommittedBytesMax: 100 });
+    const cluster = TestCluster.elected(3, { uncommittedBytesMax: 100 });
     cluster.isolate(2);
     cluster.isolate(3);
     const leader = cluster.node(1);
@@ -666,7 +611,7 @@ describe('proposals: the uncommitted-bytes cap', () => {
 
   it('a proposal larger than the cap is still taken when nothing is uncommitted', () => {
     // init
-    const cluster = elected(3, { uncommittedBytesMax: 10 });
+    const cluster = TestCluster.elected(3, { uncommittedBytesMax: 10 });
     // act
     const position = cluster.node(1).node.propose(encoder.encode('x'.repeat(50)));
     cluster.stabilize();
@@ -680,7 +625,7 @@ describe('proposals: the uncommitted-bytes cap', () => {
 describe('proposals: forwarding and refusal', () => {
   it('with forwarding on, a follower passes a proposal to the leader, which commits it', () => {
     // init
-    const cluster = elected(3, { proposalForwarding: true });
+    const cluster = TestCluster.elected(3, { proposalForwarding: true });
     // act
     const position = cluster.node(2).node.propose(encoder.encode('via-2'));
     cluster.stabilize();
@@ -693,7 +638,7 @@ describe('proposals: forwarding and refusal', () => {
 
   it('with forwarding off, a follower refuses a proposal and names the leader', () => {
     // init
-    const cluster = elected(3, { proposalForwarding: false });
+    const cluster = TestCluster.elected(3, { proposalForwarding: false });
     const lastIndex = cluster.node(1).node.status().lastIndex;
     // act
     const error = proposeError(cluster.node(2), 'via-2');
@@ -731,7 +676,7 @@ describe('proposals: forwarding and refusal', () => {
 
   it('the leader refuses proposals while it is handing leadership over', () => {
     // init: 3 lags, so a transfer to it cannot finish at once.
-    const cluster = elected(3);
+    const cluster = TestCluster.elected(3);
     cluster.isolate(3);
     cluster.propose(1, 'a');
     cluster.stabilize();

@@ -3,42 +3,23 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  EntryType,
   MessageType,
   RaftErrorCode,
-  isRaftError,
   makeMessage,
-  type Entry,
   type Message,
   type NodeId,
-  type Ready,
   type SnapshotChunk,
 } from '../src/index.js';
 import { TestCluster, type ClusterOptions } from './support/cluster.js';
-import type { TestNode } from './support/test-node.js';
+import { preload, snapshot, thrownCode } from './support/fixtures.js';
 
 const chunkBytes = 16;
 
-/** Like TestCluster.stabilize, but messages matching `drop` are lost on the way. */
-function stabilizeDropping(cluster: TestCluster, drop: (m: Message) => boolean): void {
-  for (let round = 0; round < 10_000; round++) {
-    const readied = cluster.processReadies();
-    cluster.queue = cluster.queue.filter((m) => !drop(m));
-    const delivered = cluster.deliverQueued();
-    if (!readied && delivered === 0) return;
-  }
-  throw new Error('cluster did not stabilize');
-}
-
-/** Handles Readies until there are none; returns them. */
-function drainReadies(node: TestNode): { readies: Ready[]; messages: Message[] } {
-  const readies: Ready[] = [];
-  const messages: Message[] = [];
-  for (let out = node.handleReady(); out !== null; out = node.handleReady()) {
-    readies.push(out.ready);
-    messages.push(...out.messages);
-  }
-  return { readies, messages };
+/** Leader 1's snapshot at (`index`, 1), holding `text`, sent to 2 in a single chunk. */
+function oneChunkSnapshotTo2(index: number, text: string): Message {
+  const data = new TextEncoder().encode(text);
+  const chunk: SnapshotChunk = { ...snapshot(index, 1, data), offset: 0, totalBytes: data.byteLength };
+  return makeMessage({ type: MessageType.Snap, from: 1, to: 2, term: 1, snapshot: chunk });
 }
 
 function snapsTo(cluster: TestCluster, to: NodeId): SnapshotChunk[] {
@@ -187,7 +168,7 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
     };
     // act: the third chunk is lost.
     for (const id of cluster.ids) cluster.node(id).node.tick();
-    stabilizeDropping(cluster, loseThird);
+    cluster.stabilize(loseThird);
     // check: the transfer waits; the follower did not install a partial snapshot.
     expect(lost).toBe(true);
     expect(cluster.node(3).storage.snapshot().metadata.index).toBe(0);
@@ -240,7 +221,7 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
       if (cluster.queue.some((m) => m.type === MessageType.Snap && m.snapshot?.offset === 2 * chunkBytes)) {
         // act: more entries commit and the leader snapshots and compacts again.
         for (let i = 0; i < 3; i++) cluster.propose(1, `later-${i}`);
-        stabilizeDropping(cluster, (m) => m.to === 3 || m.from === 3);
+        cluster.stabilize((m) => m.to === 3 || m.from === 3);
         expect(cluster.node(1).compact()).toBe(true);
         compacted = true;
       }
@@ -264,18 +245,9 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
     for (let i = 0; i < 10; i++) cluster.propose(1, `payload-${i}`);
     cluster.stabilize();
     const follower = cluster.node(2);
-    const data = new TextEncoder().encode('old');
     // act: a delayed snapshot at index 5 arrives.
-    follower.node.step(
-      makeMessage({
-        type: MessageType.Snap,
-        from: 1,
-        to: 2,
-        term: 1,
-        snapshot: { metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3] } }, offset: 0, totalBytes: data.byteLength, data },
-      }),
-    );
-    const { readies, messages } = drainReadies(follower);
+    follower.node.step(oneChunkSnapshotTo2(5, 'old'));
+    const { readies, messages } = follower.drainReadies();
     // check
     expect(readies.every((rd) => rd.snapshot === null)).toBe(true);
     expect(follower.app.appliedIndex).toBe(11);
@@ -288,29 +260,12 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
     // init: 2 holds entries 1-5 of term 1 but knows only entry 2 is committed.
     const cluster = TestCluster.ofSize(3);
     const follower = cluster.node(2);
-    const entries: Entry[] = [1, 2, 3, 4, 5].map((index) => ({
-      index,
-      term: 1,
-      type: EntryType.Normal,
-      data: new TextEncoder().encode(`e${index}`),
-    }));
-    follower.storage.append(entries);
-    follower.storage.setHardState({ term: 1, vote: 1, commit: 2 });
-    follower.restart();
-    drainReadies(follower);
+    preload(follower, [1, 1, 1, 1, 1], 1, { commit: 2, vote: 1 });
+    follower.drainReadies();
     expect(follower.app.appliedIndex).toBe(2);
-    const data = new TextEncoder().encode('state at 4');
     // act: the leader sends a snapshot at (4, 1) in one chunk.
-    follower.node.step(
-      makeMessage({
-        type: MessageType.Snap,
-        from: 1,
-        to: 2,
-        term: 1,
-        snapshot: { metadata: { index: 4, term: 1, confState: { voters: [1, 2, 3] } }, offset: 0, totalBytes: data.byteLength, data },
-      }),
-    );
-    const { readies, messages } = drainReadies(follower);
+    follower.node.step(oneChunkSnapshotTo2(4, 'state at 4'));
+    const { readies, messages } = follower.drainReadies();
     // check: no restore; entries 3 and 4 are applied from its own log; entry 5 is kept.
     expect(readies.every((rd) => rd.snapshot === null)).toBe(true);
     expect(follower.node.status()).toMatchObject({ commit: 4, applied: 4, lastIndex: 5, firstIndex: 1 });
@@ -324,7 +279,7 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
     const cluster = TestCluster.ofSize(3, { snapshotChunkBytesMax: chunkBytes });
     cluster.elect(1);
     for (let i = 0; i < 10; i++) cluster.propose(1, `payload-${i}`);
-    stabilizeDropping(cluster, (m) => (m.type === MessageType.AppResp && m.from === 3) || (m.type === MessageType.App && m.to === 3 && m.entries.length === 0));
+    cluster.stabilize((m) => (m.type === MessageType.AppResp && m.from === 3) || (m.type === MessageType.App && m.to === 3 && m.entries.length === 0));
     const follower = cluster.node(3);
     expect(follower.node.status()).toMatchObject({ lastIndex: 11, commit: 1 });
     cluster.node(1).compact();
@@ -345,12 +300,7 @@ describe('thesis §5: InstallSnapshot in chunks', () => {
     cluster.tickAll(1);
     const storage = cluster.node(3).storage;
     // act
-    let code: string | null = null;
-    try {
-      storage.applySnapshot({ metadata: { index: 5, term: 1, confState: { voters: [1, 2, 3] } }, data: new Uint8Array() });
-    } catch (error) {
-      if (isRaftError(error)) code = error.code;
-    }
+    const code = thrownCode(() => storage.applySnapshot(snapshot(5, 1, new Uint8Array())));
     // check
     expect(code).toBe(RaftErrorCode.SnapshotOutOfDate);
     expect(storage.snapshot().metadata.index).toBe(11);

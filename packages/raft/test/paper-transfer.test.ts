@@ -8,38 +8,25 @@ import {
   NONE,
   RaftErrorCode,
   bytesEqual,
-  isRaftError,
   type Message,
   type NodeId,
   type RaftError,
 } from '../src/index.js';
-import { TestCluster, type ClusterOptions } from './support/cluster.js';
-
-function elected(options: ClusterOptions = {}): TestCluster {
-  const cluster = TestCluster.ofSize(3, options);
-  cluster.elect(1);
-  expect(cluster.leader()?.id).toBe(1);
-  return cluster;
-}
+import { TestCluster } from './support/cluster.js';
+import { refusal } from './support/fixtures.js';
 
 function indexOf(cluster: TestCluster, predicate: (m: Message) => boolean): number {
   return cluster.delivered.findIndex(predicate);
 }
 
 function transferError(cluster: TestCluster, on: NodeId, to: NodeId): RaftError {
-  try {
-    cluster.node(on).node.transferLeadership(to);
-  } catch (error) {
-    if (isRaftError(error)) return error;
-    throw error;
-  }
-  throw new Error('transfer was not refused');
+  return refusal(() => cluster.node(on).node.transferLeadership(to));
 }
 
 describe('thesis §3.10: leadership transfer', () => {
   it('the leader asked directly hands over to an up-to-date follower', () => {
     // init
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     // act
     cluster.node(1).node.transferLeadership(2);
     cluster.stabilize();
@@ -52,7 +39,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('the leader asked directly refuses a target that is not a voter with RAFT_TRANSFER_DROPPED', () => {
     // init
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     // act
     const error = transferError(cluster, 1, 9);
     // check
@@ -63,7 +50,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a target that is up to date is sent TimeoutNow at once and wins the next term', () => {
     // init
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     cluster.propose(1, 'a');
     cluster.stabilize();
     const from = cluster.delivered.length;
@@ -85,7 +72,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a lagging target is first caught up, and only then sent TimeoutNow', () => {
     // init: 3 misses five entries.
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     cluster.isolate(3);
     for (let i = 0; i < 5; i++) cluster.propose(1, `p${i}`);
     cluster.stabilize();
@@ -109,7 +96,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('the target campaigns at once, skipping pre-vote, with a vote marked as a transfer', () => {
     // init
-    const cluster = elected({ preVote: true });
+    const cluster = TestCluster.elected(3, { preVote: true });
     const from = cluster.delivered.length;
     // act
     cluster.node(2).node.transferLeadership(2);
@@ -125,7 +112,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('the target wins even while the other nodes are inside the leader lease', () => {
     // init: check-quorum on; every follower heard from the leader a tick ago.
-    const cluster = elected({ checkQuorum: true, preVote: true });
+    const cluster = TestCluster.elected(3, { checkQuorum: true, preVote: true });
     cluster.tickAll(3);
     const follower = cluster.node(3).node.raft;
     expect(follower.lead).toBe(1);
@@ -143,7 +130,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a transfer request made on a follower is forwarded to the leader', () => {
     // init
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     // act: 3 asks that 2 lead.
     cluster.node(3).node.transferLeadership(2);
     cluster.stabilize();
@@ -158,7 +145,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a transfer that does not finish within an election timeout is abandoned', () => {
     // init: the target 3 is unreachable.
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     cluster.isolate(3);
     cluster.node(2).node.transferLeadership(3);
     cluster.stabilize();
@@ -180,7 +167,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a request naming the leader itself changes nothing', () => {
     // init
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     // act
     cluster.node(2).node.transferLeadership(1);
     cluster.stabilize();
@@ -192,7 +179,7 @@ describe('thesis §3.10: leadership transfer', () => {
 
   it('a request for a new target replaces a transfer under way', () => {
     // init: a transfer to the unreachable 3 is under way.
-    const cluster = elected();
+    const cluster = TestCluster.elected(3);
     cluster.isolate(3);
     cluster.node(2).node.transferLeadership(3);
     cluster.stabilize();

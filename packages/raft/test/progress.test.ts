@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Progress } from '../src/progress.js';
+import { thrownName } from './support/fixtures.js';
 
 function progress(match: number, next: number, state: 'probe' | 'replicate' | 'snapshot' = 'probe', countMax = 4): Progress {
   const pr = new Progress(next, countMax, 0);
@@ -136,12 +137,6 @@ describe('Progress', () => {
     const pr = progress(5, 6);
     expect(() => pr.assertValid(2)).not.toThrow();
     pr.next = 5;
-    let name: string | null = null;
-    try {
-      pr.assertValid(2);
-    } catch (error) {
-      if (error instanceof Error) name = error.name;
-    }
-    expect(name).toBe('AssertionError');
+    expect(thrownName(() => pr.assertValid(2))).toBe('AssertionError');
   });
 });

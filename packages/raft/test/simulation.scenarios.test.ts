@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { seededRandom, type NodeId, type Random } from '../src/index.js';
-import { RELIABLE } from './sim/network.js';
+import { RELIABLE, type NetworkFaults } from './sim/network.js';
 import { Simulator, type SimulatorOptions } from './sim/simulator.js';
 import type { NodeOptions } from './support/test-node.js';
 
@@ -358,37 +358,32 @@ describe('simulation: crashes', () => {
   });
 
   test('churn: crashes every few ticks while clients propose throughout', () => {
-    const sim = simulate(5, 13);
-    const random = seededRandom(13);
-    stableLeader(sim);
-    sim.setChurn(20, 0);
-    for (let round = 0; round < 300; round++) {
-      for (let i = random.int(4); i > 0; i--) sim.propose(pick(random, sim.ids));
-      if (random.int(4) === 0) sim.crash(pick(random, sim.ids));
-      const downIds = sim.ids.filter((id) => sim.down.has(id));
-      if (downIds.length > 0 && (downIds.length > 2 || random.int(3) === 0)) sim.restart(pick(random, downIds));
-      sim.run(1 + random.int(4));
-    }
-    sim.finish(ELECTION_TICKS_MAX);
+    const sim = churn(13, RELIABLE);
     expect(sim.acknowledged.size).toBeGreaterThan(100);
   });
 
   test('unreliable churn: the same on a network that drops, duplicates and reorders', () => {
-    const sim = simulate(5, 14);
-    const random = seededRandom(14);
-    sim.setFaults({ dropPercent: 10, duplicatePercent: 10, reorderWindow: 20 });
-    sim.setChurn(20, 0);
-    for (let round = 0; round < 300; round++) {
-      for (let i = random.int(4); i > 0; i--) sim.propose(pick(random, sim.ids));
-      if (random.int(4) === 0) sim.crash(pick(random, sim.ids));
-      const downIds = sim.ids.filter((id) => sim.down.has(id));
-      if (downIds.length > 0 && (downIds.length > 2 || random.int(3) === 0)) sim.restart(pick(random, downIds));
-      sim.run(1 + random.int(4));
-    }
-    sim.finish(ELECTION_TICKS_MAX);
+    const sim = churn(14, { dropPercent: 10, duplicatePercent: 10, reorderWindow: 20 });
     expect(sim.acknowledged.size).toBeGreaterThan(50);
   });
 });
+
+/** 5 nodes; every few ticks proposals at random nodes, a random crash, a restart now and then. */
+function churn(seed: number, faults: NetworkFaults): Simulator {
+  const sim = simulate(5, seed);
+  const random = seededRandom(seed);
+  sim.setFaults(faults);
+  sim.setChurn(20, 0);
+  for (let round = 0; round < 300; round++) {
+    for (let i = random.int(4); i > 0; i--) sim.propose(pick(random, sim.ids));
+    if (random.int(4) === 0) sim.crash(pick(random, sim.ids));
+    const downIds = sim.ids.filter((id) => sim.down.has(id));
+    if (downIds.length > 0 && (downIds.length > 2 || random.int(3) === 0)) sim.restart(pick(random, downIds));
+    sim.run(1 + random.int(4));
+  }
+  sim.finish(ELECTION_TICKS_MAX);
+  return sim;
+}
 
 /**
  * In the manner of the paper's Figure 8 (and MIT 6.824's test of it): propose at the leader, let

@@ -2,61 +2,30 @@
 // placeholder, byte-capped reads and the Compacted / Unavailable / SnapshotOutOfDate codes.
 
 import { describe, expect, it } from 'vitest';
-import {
-  ENTRY_OVERHEAD_BYTES,
-  EntryType,
-  MemoryStorage,
-  RaftErrorCode,
-  isRaftError,
-  type Entry,
-  type Snapshot,
-} from '../src/index.js';
-
-const voters = { voters: [1, 2, 3] };
-
-function entry(index: number, term: number, bytes = 0): Entry {
-  return { index, term, type: EntryType.Normal, data: new Uint8Array(bytes).fill(index) };
-}
-
-function snapshot(index: number, term: number, data = new Uint8Array([index])): Snapshot {
-  return { metadata: { index, term, confState: voters }, data };
-}
+import { ENTRY_OVERHEAD_BYTES, MemoryStorage, RaftErrorCode, isRaftError } from '../src/index.js';
+import { entry, pairs, snapshot, threeVoters, thrownCode } from './support/fixtures.js';
 
 /** Storage whose snapshot is at (3, 3) and which holds entries 4 and 5 (terms 4 and 5), as in etcd's tests. */
 function storage345(bytes = 0): MemoryStorage {
-  const s = new MemoryStorage(voters);
+  const s = new MemoryStorage(threeVoters);
   s.applySnapshot(snapshot(3, 3));
   s.append([entry(4, 4, bytes), entry(5, 5, bytes)]);
   return s;
 }
 
-/** The error code `fn` throws, or null when it throws nothing. */
-function codeOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (error) {
-    if (isRaftError(error)) return error.code;
-    if (error instanceof Error) return error.name;
-    throw error;
-  }
-  return null;
-}
-
-const pairs = (entries: readonly Entry[]): number[][] => entries.map((e) => [e.index, e.term]);
-
 describe('MemoryStorage: a new storage', () => {
   it('is empty, with the zero snapshot as its placeholder and the given voters', () => {
-    const s = new MemoryStorage(voters);
+    const s = new MemoryStorage(threeVoters);
     expect(s.firstIndex()).toBe(1);
     expect(s.lastIndex()).toBe(0);
     expect(s.term(0)).toBe(0);
-    expect(s.initialState()).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, confState: voters });
-    expect(s.snapshot().metadata).toEqual({ index: 0, term: 0, confState: voters });
-    expect(codeOf(() => s.term(1))).toBe(RaftErrorCode.Unavailable);
+    expect(s.initialState()).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, confState: threeVoters });
+    expect(s.snapshot().metadata).toEqual({ index: 0, term: 0, confState: threeVoters });
+    expect(thrownCode(() => s.term(1))).toBe(RaftErrorCode.Unavailable);
   });
 
   it('returns the hard state it was last given', () => {
-    const s = new MemoryStorage(voters);
+    const s = new MemoryStorage(threeVoters);
     s.setHardState({ term: 4, vote: 2, commit: 0 });
     expect(s.initialState().hardState).toEqual({ term: 4, vote: 2, commit: 0 });
   });
@@ -72,7 +41,7 @@ describe('MemoryStorage: term lookups across the snapshot boundary', () => {
   ])('term($index) answers $expected', ({ index, expected }) => {
     const s = storage345();
     if (typeof expected === 'number') expect(s.term(index)).toBe(expected);
-    else expect(codeOf(() => s.term(index))).toBe(expected);
+    else expect(thrownCode(() => s.term(index))).toBe(expected);
   });
 
   it('first and last index exclude the placeholder', () => {
@@ -97,7 +66,7 @@ describe('MemoryStorage: entries and byte caps', () => {
     { lo: 6, hi: 6, bytesMax: Number.MAX_SAFE_INTEGER, expected: [] },
   ])('entries($lo, $hi, bytesMax $bytesMax) answers $expected', ({ lo, hi, bytesMax, expected }) => {
     const s = storage345(10);
-    if (typeof expected === 'string') expect(codeOf(() => s.entries(lo, hi, bytesMax))).toBe(expected);
+    if (typeof expected === 'string') expect(thrownCode(() => s.entries(lo, hi, bytesMax))).toBe(expected);
     else expect(pairs(s.entries(lo, hi, bytesMax))).toEqual(expected);
   });
 
@@ -137,7 +106,7 @@ describe('MemoryStorage: append', () => {
 
   it('a gap after the last index fails an assertion', () => {
     const s = storage345();
-    expect(codeOf(() => s.append([entry(7, 5)]))).toBe('AssertionError');
+    expect(thrownCode(() => s.append([entry(7, 5)]))).toBe('AssertionError');
     expect(s.lastIndex()).toBe(5);
   });
 });
@@ -150,7 +119,7 @@ describe('MemoryStorage: compaction and snapshots', () => {
     { compactTo: 5, expected: null, first: 6 },
   ])('compact($compactTo) answers $expected and leaves first index $first', ({ compactTo, expected, first }) => {
     const s = storage345(10);
-    expect(codeOf(() => s.compact(compactTo))).toBe(expected);
+    expect(thrownCode(() => s.compact(compactTo))).toBe(expected);
     expect(s.firstIndex()).toBe(first);
     // The placeholder keeps the term of the entry it replaced.
     expect(s.term(first - 1)).toBe(first - 1);
@@ -159,20 +128,20 @@ describe('MemoryStorage: compaction and snapshots', () => {
 
   it('compacting beyond the last index fails an assertion', () => {
     const s = storage345();
-    expect(codeOf(() => s.compact(6))).toBe('AssertionError');
+    expect(thrownCode(() => s.compact(6))).toBe('AssertionError');
   });
 
   it('createSnapshot records the term at its index and refuses an older index with RAFT_SNAPSHOT_OUT_OF_DATE', () => {
     const s = storage345();
     const data = new Uint8Array([9]);
-    const snap = s.createSnapshot(4, voters, data);
-    expect(snap.metadata).toEqual({ index: 4, term: 4, confState: voters });
+    const snap = s.createSnapshot(4, threeVoters, data);
+    expect(snap.metadata).toEqual({ index: 4, term: 4, confState: threeVoters });
     expect(s.snapshot()).toBe(snap);
     // Recording a snapshot keeps the entries; compaction is a separate step.
     expect(s.firstIndex()).toBe(4);
-    expect(codeOf(() => s.createSnapshot(4, voters, data))).toBe(RaftErrorCode.SnapshotOutOfDate);
-    expect(codeOf(() => s.createSnapshot(3, voters, data))).toBe(RaftErrorCode.SnapshotOutOfDate);
-    expect(codeOf(() => s.createSnapshot(6, voters, data))).toBe('AssertionError');
+    expect(thrownCode(() => s.createSnapshot(4, threeVoters, data))).toBe(RaftErrorCode.SnapshotOutOfDate);
+    expect(thrownCode(() => s.createSnapshot(3, threeVoters, data))).toBe(RaftErrorCode.SnapshotOutOfDate);
+    expect(thrownCode(() => s.createSnapshot(6, threeVoters, data))).toBe('AssertionError');
   });
 
   it('applySnapshot replaces the whole log and refuses one not newer with RAFT_SNAPSHOT_OUT_OF_DATE', () => {
@@ -181,9 +150,9 @@ describe('MemoryStorage: compaction and snapshots', () => {
     expect(s.firstIndex()).toBe(11);
     expect(s.lastIndex()).toBe(10);
     expect(s.term(10)).toBe(7);
-    expect(codeOf(() => s.term(5))).toBe(RaftErrorCode.Compacted);
-    expect(codeOf(() => s.applySnapshot(snapshot(10, 7)))).toBe(RaftErrorCode.SnapshotOutOfDate);
-    expect(codeOf(() => s.applySnapshot(snapshot(8, 7)))).toBe(RaftErrorCode.SnapshotOutOfDate);
+    expect(thrownCode(() => s.term(5))).toBe(RaftErrorCode.Compacted);
+    expect(thrownCode(() => s.applySnapshot(snapshot(10, 7)))).toBe(RaftErrorCode.SnapshotOutOfDate);
+    expect(thrownCode(() => s.applySnapshot(snapshot(8, 7)))).toBe(RaftErrorCode.SnapshotOutOfDate);
     expect(s.snapshot().metadata.index).toBe(10);
     s.append([entry(11, 7)]);
     expect(s.lastIndex()).toBe(11);

@@ -19,6 +19,17 @@ export interface SimulatorOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Runs a request the core may refuse (a RaftError, an expected answer); returns whether it did. */
+function refusedByRaft(request: () => unknown): boolean {
+  try {
+    request();
+    return false;
+  } catch (error) {
+    if (error instanceof RaftError) return true;
+    throw error;
+  }
+}
 const TRACE_MAX = 400;
 
 export class Simulator {
@@ -220,16 +231,12 @@ export class Simulator {
   propose(id: NodeId): string | null {
     if (this.down.has(id)) return null;
     const payload = `p${++this.proposalsMade}`;
-    try {
-      this.node(id).node.propose(encoder.encode(payload));
-    } catch (error) {
-      if (error instanceof RaftError) {
-        this.proposalsDropped++;
-        return null;
-      }
-      throw error;
-    }
+    const refused = refusedByRaft(() => this.node(id).node.propose(encoder.encode(payload)));
     this.check();
+    if (refused) {
+      this.proposalsDropped++;
+      return null;
+    }
     return payload;
   }
 
@@ -261,21 +268,13 @@ export class Simulator {
 
   readIndex(id: NodeId): void {
     if (this.down.has(id)) return;
-    try {
-      this.node(id).node.readIndex(encoder.encode(`r${++this.readCounter}`));
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-    }
+    refusedByRaft(() => this.node(id).node.readIndex(encoder.encode(`r${++this.readCounter}`)));
     this.check();
   }
 
   transferLeadership(id: NodeId, to: NodeId): void {
     if (this.down.has(id)) return;
-    try {
-      this.node(id).node.transferLeadership(to);
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-    }
+    refusedByRaft(() => this.node(id).node.transferLeadership(to));
     this.note(`transfer-leadership at ${id} to ${to}`);
     this.check();
   }

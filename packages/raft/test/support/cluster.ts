@@ -1,14 +1,19 @@
-// A cluster of TestNodes on a perfect, instant network that tests can cut: the harness for paper
-// tests, interaction scripts and named scenarios. Messages are delivered in send order.
+// A cluster of TestNodes on a perfect, instant network that tests can cut or make lossy: the harness
+// for paper tests, interaction scripts and named scenarios.
 
+import { expect } from 'vitest';
 import { MessageType, type Message, type NodeId } from '../../src/index.js';
 import { TestNode, type NodeOptions } from './test-node.js';
+
+/** Says which messages the network loses on their way (they are neither delivered nor counted). */
+export type DropPredicate = (m: Message) => boolean;
 
 export interface ClusterOptions extends NodeOptions {
   /** Per-node overrides of the options above. */
   readonly perNode?: Readonly<Record<number, NodeOptions>>;
 }
 
+/** Messages are delivered in send order. */
 export class TestCluster {
   readonly nodes = new Map<NodeId, TestNode>();
   /** Messages sent and not yet delivered, in send order. */
@@ -34,6 +39,14 @@ export class TestCluster {
       Array.from({ length: n }, (_, i) => i + 1),
       options,
     );
+  }
+
+  /** A cluster of `n` nodes in which node 1 has campaigned and won; the usual start of a test. */
+  static elected(n: number, options: ClusterOptions = {}): TestCluster {
+    const cluster = TestCluster.ofSize(n, options);
+    cluster.elect(1);
+    expect(cluster.leader()?.id).toBe(1);
+    return cluster;
   }
 
   node(id: NodeId): TestNode {
@@ -69,13 +82,16 @@ export class TestCluster {
     this.queue.push(m);
   }
 
-  /** Delivers what is queued now (not what that provokes). Returns how many were delivered. */
-  deliverQueued(): number {
+  /**
+   * Delivers what is queued now (not what that provokes), losing the messages `drop` matches.
+   * Returns how many were delivered.
+   */
+  deliverQueued(drop?: DropPredicate): number {
     const batch = this.queue;
     this.queue = [];
     let delivered = 0;
     for (const m of batch) {
-      if (this.down.has(m.to)) continue;
+      if (drop?.(m) === true || this.down.has(m.to)) continue;
       this.node(m.to).node.step(m);
       this.delivered.push(m);
       delivered++;
@@ -83,21 +99,21 @@ export class TestCluster {
     return delivered;
   }
 
-  /** Runs Readies and deliveries until nothing is left to do. */
-  stabilize(roundsMax = 10_000): void {
+  /** Runs Readies and deliveries until nothing is left to do; messages matching `drop` are lost on the way. */
+  stabilize(drop?: DropPredicate, roundsMax = 10_000): void {
     for (let round = 0; round < roundsMax; round++) {
       const readied = this.processReadies();
-      const delivered = this.deliverQueued();
+      const delivered = this.deliverQueued(drop);
       if (!readied && delivered === 0) return;
     }
     throw new Error(`cluster did not stabilize within ${roundsMax} rounds`);
   }
 
-  /** Ticks every running node once, then stabilizes. */
-  tickAll(ticks = 1): void {
+  /** `ticks` times: ticks every running node once, then stabilizes, losing the messages `drop` matches. */
+  tickAll(ticks = 1, drop?: DropPredicate): void {
     for (let t = 0; t < ticks; t++) {
       for (const [id, n] of this.nodes) if (!this.down.has(id)) n.node.tick();
-      this.stabilize();
+      this.stabilize(drop);
     }
   }
 

@@ -1,6 +1,6 @@
 // One simulated master: a RawNode over MemoryStorage with a durable test state machine, whose
 // Ready handling is split into the steps a real master takes, so that tests can crash it
-// between any two of them. A crash keeps storage and the state machine and loses the rest.
+// between any two of them.
 
 import {
   MemoryStorage,
@@ -10,17 +10,24 @@ import {
   type Message,
   type NodeId,
   type RaftConfig,
+  type ReadState,
   type Ready,
 } from '../../src/index.js';
 import { TestStateMachine } from './state-machine.js';
 
 export type NodeOptions = Partial<Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>>;
 
+/** A crash keeps storage and the state machine and loses the rest. */
 export class TestNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
   readonly app = new TestStateMachine();
   node: RawNode;
+  /**
+   * Every ReadState handed to the application by an applied Ready, in order, kept across restarts:
+   * what a master would answer its linearizable reads with (thesis §6.4).
+   */
+  readonly readStates: ReadState[] = [];
   /** The Ready handed out and not yet advanced. */
   private pending: Ready | null = null;
   private restarts = 0;
@@ -76,6 +83,7 @@ export class TestNode {
     const rd = this.requirePending();
     if (rd.snapshot !== null) this.app.restore(rd.snapshot.data, rd.snapshot.metadata.index);
     for (const entry of rd.committedEntries) this.app.apply(entry);
+    this.readStates.push(...rd.readStates);
     this.pending = null;
     this.node.advance();
     return rd;
@@ -88,6 +96,17 @@ export class TestNode {
     const after = this.persist();
     const ready = this.applyAndAdvance();
     return { ready, messages: [...first, ...after] };
+  }
+
+  /** Handles Readies until there are none; returns them and every message they sent, in order. */
+  drainReadies(): { readies: Ready[]; messages: Message[] } {
+    const readies: Ready[] = [];
+    const messages: Message[] = [];
+    for (let out = this.handleReady(); out !== null; out = this.handleReady()) {
+      readies.push(out.ready);
+      messages.push(...out.messages);
+    }
+    return { readies, messages };
   }
 
   hasPendingReady(): boolean {
