@@ -1,0 +1,483 @@
+// Raft's durable state in LevelDB behind the core's synchronous Storage interface: every write
+// is one batch with `sync: true` (group commit, DESIGN rule 2), and every read is served from an
+// in-memory mirror that changes only once a batch is durable.
+//
+// Memory: the mirror holds every entry from firstIndex() to lastIndex() and the snapshot's data,
+// so it is bounded by compaction: call createSnapshot() regularly (every N applied entries);
+// each call drops from memory and disk the entries up to its index minus `keepEntries`.
+
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import type { BatchOperation } from 'level';
+import {
+  EMPTY_BYTES,
+  EMPTY_HARD_STATE,
+  MemoryStorage,
+  hardStateEqual,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type InitialState,
+  type Snapshot,
+  type SnapshotMetadata,
+  type Storage,
+} from '@raftplane/raft';
+import {
+  MetaKey,
+  SNAPSHOT_DATA_BYTES_MAX,
+  confStateProblem,
+  encodePosition,
+  encodeEntry,
+  encodeHardState,
+  encodeSnapshotRecord,
+  logKey,
+  snapshotChunkKey,
+  snapshotChunks,
+  type LogPosition,
+  type PositionKey,
+} from './codec.js';
+import { StorageError, StorageErrorCode } from './errors.js';
+import { loadDurableState, logSublevel, metaSublevel, type Db, type DurableState, type LogSublevel, type MetaSublevel } from './load.js';
+import { boundsProblem, describeProblem, entryProblem, logEntryRecord, type DurableBounds } from './verify.js';
+
+export interface RaftStorageOptions {
+  /**
+   * The master's LevelDB, opened (or opening) by the caller, who also closes it; its own
+   * encodings do not matter. The storage uses only the sublevels 'raft-log' and 'raft-meta'.
+   */
+  readonly db: Db;
+  /** Named in every error, so that an operator knows which directory is broken. */
+  readonly dataDir: string;
+  /** The voter set for a data directory that holds no Raft state yet (bootstrap); ignored otherwise. */
+  readonly bootstrapConfState: ConfState;
+}
+
+/** What one Ready asks to persist; a `Ready` itself fits this shape. */
+export interface PersistUpdate {
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly Entry[];
+  readonly hardState: HardState | null;
+  /**
+   * Ready.mustSync. Absent or true: the batch is written with `sync: true`. False is allowed only
+   * for a change of the commit index alone: it is written without an fsync, which is safe because
+   * a lost commit index is learnt again from the leader, and LevelDB's write-ahead log is in
+   * order, so it never survives without the synced batches before it.
+   */
+  readonly mustSync?: boolean;
+}
+
+export interface StorageStats {
+  /** Batches written with `sync: true`: one fsync each. */
+  readonly syncedBatches: number;
+  /** Batches written without an fsync (commit-only updates with mustSync false). */
+  readonly unsyncedBatches: number;
+  readonly entriesWritten: number;
+  /** Bytes of keys and values handed to LevelDB. */
+  readonly bytesWritten: number;
+}
+
+type Op = BatchOperation<Db, Uint8Array | string, Uint8Array>;
+
+const OPTION_NAMES: ReadonlySet<string> = new Set(['db', 'dataDir', 'bootstrapConfState']);
+const ZERO_POSITION: LogPosition = Object.freeze({ index: 0, term: 0 });
+
+export class RaftStorage implements Storage {
+  private readonly db: Db;
+  private readonly dataDir: string;
+  private readonly log: LogSublevel;
+  private readonly meta: MetaSublevel;
+  /** The mirror of what is durable; changed only after the batch that made it durable resolves. */
+  private readonly memory: MemoryStorage;
+  /** Mirrors the 'compacted' record. Invariant: compacted.index === firstIndex() - 1 <= snapshot index. */
+  private compacted: LogPosition;
+  /** Chunks the stored snapshot's data occupies, so that a smaller successor deletes the rest. */
+  private snapshotChunkCount: number;
+  /** Settles once the write in flight (if any) is done, mirror included. Writes never overlap: each plans from the durable state. */
+  private writing: Promise<void> | null = null;
+  private writingWhat = '';
+  /** Set by the first failed write; every later write is refused, since what reached the disk is unknown. */
+  private failure: StorageError | null = null;
+  private closed = false;
+  private readonly counters = { syncedBatches: 0, unsyncedBatches: 0, entriesWritten: 0, bytesWritten: 0 };
+
+  private constructor(db: Db, dataDir: string, log: LogSublevel, meta: MetaSublevel, state: DurableState) {
+    this.db = db;
+    this.dataDir = dataDir;
+    this.log = log;
+    this.meta = meta;
+    this.memory = mirror(state);
+    this.compacted = state.compacted;
+    this.snapshotChunkCount = state.snapshotChunkCount;
+    assert.equal(this.memory.firstIndex(), state.compacted.index + 1, 'open: first index does not follow the compacted record');
+    assert.equal(this.memory.lastIndex(), state.compacted.index + state.entries.length, 'open: last index does not match the entries read');
+    assert.equal(this.memory.snapshot().metadata.term, state.snapshot.metadata.term, 'open: snapshot term does not match the log');
+  }
+
+  /**
+   * Opens the Raft state in `options.db`, reading and verifying every record; rejects with
+   * STORAGE_CORRUPT (naming the directory, the record and what is wrong) rather than serve a
+   * damaged log. A directory with no Raft records is bootstrapped: an empty snapshot at index 0
+   * holding `bootstrapConfState`, written in one synced batch before open() resolves.
+   */
+  static async open(options: RaftStorageOptions): Promise<RaftStorage> {
+    validateOptions(options);
+    const { db, dataDir, bootstrapConfState } = options;
+    const log = logSublevel(db);
+    const meta = metaSublevel(db);
+    const loaded = await loadDurableState(log, meta, dataDir);
+    if (loaded !== null) {
+      const storage = new RaftStorage(db, dataDir, log, meta, loaded);
+      // Finish a compaction that a crash interrupted after its batch: those records are unreachable.
+      if (loaded.leftoverBelowCompacted > 0) await storage.clearLogThrough(loaded.compacted.index, 'open');
+      return storage;
+    }
+    const storage = new RaftStorage(db, dataDir, log, meta, {
+      hardState: EMPTY_HARD_STATE,
+      compacted: ZERO_POSITION,
+      snapshot: { metadata: { index: 0, term: 0, confState: bootstrapConfState }, data: EMPTY_BYTES },
+      snapshotChunkCount: 0,
+      entries: [],
+      leftoverBelowCompacted: 0,
+    });
+    await storage.writeBootstrap();
+    return storage;
+  }
+
+  // ---- Storage: the core's synchronous reads, all from memory ----
+
+  initialState(): InitialState {
+    return this.memory.initialState();
+  }
+
+  entries(lo: number, hi: number, bytesMax: number): Entry[] {
+    return this.memory.entries(lo, hi, bytesMax);
+  }
+
+  term(index: number): number {
+    return this.memory.term(index);
+  }
+
+  firstIndex(): number {
+    return this.memory.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.memory.lastIndex();
+  }
+
+  snapshot(): Snapshot {
+    return this.memory.snapshot();
+  }
+
+  /** Counters for /status and benchmarks; a live view, not a copy. */
+  get stats(): StorageStats {
+    return this.counters;
+  }
+
+  // ---- writes ----
+
+  /**
+   * Persists one Ready: its snapshot (replacing the whole log), its entries (first truncating
+   * any stored entries at or after entries[0].index; entries at or below firstIndex() - 1 are
+   * skipped) and its hard state, in ONE LevelDB batch with `sync: true`. Resolves once durable,
+   * and only then do reads show it. Nothing new to write means no batch. Writes must not
+   * overlap: await each persist() and createSnapshot() before the next.
+   */
+  persist(update: PersistUpdate): Promise<void> {
+    return this.exclusive('persist', () => this.persistNow(update));
+  }
+
+  private async persistNow(update: PersistUpdate): Promise<void> {
+    const { snapshot } = update;
+    const held = this.memory.initialState().hardState;
+    const ops: Op[] = [];
+    let compacted = this.compacted;
+    let last = this.lastPosition();
+    let chunkCount = this.snapshotChunkCount;
+    if (snapshot !== null) {
+      // A follower installing the leader's snapshot (Raft §7): the snapshot replaces the log.
+      const { index, term } = snapshot.metadata;
+      const heldIndex = this.memory.snapshot().metadata.index;
+      assert(index > heldIndex, `persist: snapshot at ${index} is not past the snapshot held at ${heldIndex}`);
+      this.checkSnapshotBytes(snapshot.data, index);
+      this.deleteLog(ops, compacted.index + 1, last.index);
+      chunkCount = this.putSnapshot(ops, snapshot.metadata, snapshot.data);
+      compacted = last = { index, term };
+      this.putPosition(ops, MetaKey.Compacted, compacted);
+    }
+    const skip = update.entries.findIndex((entry) => entry.index > compacted.index);
+    const entries = skip <= 0 ? (skip === 0 ? update.entries : []) : update.entries.slice(skip);
+    if (entries.length > 0) last = this.putEntries(ops, entries, compacted, last);
+    if (snapshot !== null || entries.length > 0) this.putPosition(ops, MetaKey.LastEntry, last);
+    const hardState = update.hardState !== null && !hardStateEqual(update.hardState, held) ? update.hardState : null;
+    if (hardState !== null) {
+      assertHardStateMoves(held, hardState);
+      ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(hardState) });
+    }
+    if (ops.length === 0) return;
+    const mustSync = update.mustSync ?? true;
+    if (!mustSync) assertCommitOnly(update, held);
+    const heldSnapshot = this.memory.snapshot().metadata;
+    const snapshotAfter = snapshot === null ? heldSnapshot : snapshot.metadata;
+    this.assertBounds('persist', {
+      compacted,
+      snapshot: snapshotAfter,
+      last,
+      termAtSnapshot: snapshotAfter.index > compacted.index ? this.termAfterAppend(entries, snapshotAfter.index) : -1,
+      hardState: hardState ?? held,
+    });
+    await this.write('persist', ops, mustSync, entries.length);
+    if (snapshot !== null) this.memory.applySnapshot(snapshot);
+    this.memory.append(entries);
+    if (hardState !== null) this.memory.setHardState(hardState);
+    this.compacted = compacted;
+    this.snapshotChunkCount = chunkCount;
+    assert.equal(this.memory.lastIndex(), last.index, 'persist: last index after the write');
+    assert.equal(this.memory.firstIndex(), compacted.index + 1, 'persist: first index after the write');
+  }
+
+  /**
+   * Records a snapshot of the state machine as of `index` (applied, so at most the commit index,
+   * and past the snapshot held), and compacts the log: entries up to index - keepEntries leave
+   * disk and memory, so firstIndex() becomes index - keepEntries + 1 (never lower than before),
+   * and term(firstIndex() - 1) still answers from the 'compacted' record. Keeping entries lets
+   * slightly lagging followers catch up from the log instead of a snapshot. One synced batch.
+   * The storage keeps `data` (do not modify it). Rejects with STORAGE_SNAPSHOT_OUT_OF_DATE when a
+   * snapshot at or past `index` is already held (e.g. one just installed from the leader).
+   */
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array, keepEntries: number): Promise<Snapshot> {
+    return this.exclusive('createSnapshot', () => this.createSnapshotNow(index, confState, data, keepEntries));
+  }
+
+  private async createSnapshotNow(index: number, confState: ConfState, data: Uint8Array, keepEntries: number): Promise<Snapshot> {
+    assert(Number.isSafeInteger(index) && index >= 1, `createSnapshot: index ${index} is not a safe integer >= 1`);
+    assert(Number.isSafeInteger(keepEntries) && keepEntries >= 0, `createSnapshot: keepEntries ${keepEntries} is not an integer >= 0`);
+    assert.equal(confStateProblem(confState), null, 'createSnapshot: confState');
+    const heldIndex = this.memory.snapshot().metadata.index;
+    if (index <= heldIndex) {
+      const what = `createSnapshot at ${index}: the snapshot held is already at ${heldIndex}`;
+      throw new StorageError(StorageErrorCode.SnapshotOutOfDate, this.dataDir, what, { index });
+    }
+    const { hardState } = this.memory.initialState();
+    assert(index <= hardState.commit, `createSnapshot: index ${index} > commit ${hardState.commit}: a snapshot holds applied entries only`);
+    assert(index <= this.memory.lastIndex(), `createSnapshot: index ${index} > last index ${this.memory.lastIndex()}`);
+    this.checkSnapshotBytes(data, index);
+    const metadata: SnapshotMetadata = { index, term: this.memory.term(index), confState };
+    const ops: Op[] = [];
+    const chunkCount = this.putSnapshot(ops, metadata, data);
+    let compacted = this.compacted;
+    const compactIndex = Math.max(compacted.index, index - keepEntries);
+    if (compactIndex > compacted.index) {
+      // The compacted record moves in the synced batch; the records below it are deleted after,
+      // by one range delete (a batch of 10,000 single deletes costs ~40 ms of JavaScript, a range
+      // delete ~4 ms). A crash in between leaves unreachable records, cleared on the next open.
+      compacted = { index: compactIndex, term: this.memory.term(compactIndex) };
+      this.putPosition(ops, MetaKey.Compacted, compacted);
+    }
+    const last = this.lastPosition();
+    const termAtSnapshot = index > compacted.index ? metadata.term : -1;
+    this.assertBounds('createSnapshot', { compacted, snapshot: metadata, last, termAtSnapshot, hardState });
+    await this.write('createSnapshot', ops, true, 0);
+    if (compacted.index > this.compacted.index) await this.clearLogThrough(compacted.index, 'createSnapshot');
+    const snapshot = this.memory.createSnapshot(index, confState, data);
+    if (compacted.index > this.compacted.index) this.memory.compact(compacted.index);
+    this.compacted = compacted;
+    this.snapshotChunkCount = chunkCount;
+    assert.equal(this.memory.firstIndex(), compacted.index + 1, 'createSnapshot: first index after the write');
+    return snapshot;
+  }
+
+  /**
+   * Refuses every later write (STORAGE_CLOSED) and resolves once the write in flight, if any,
+   * has settled. Reads still answer. The caller closes the database afterwards.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.writing !== null) await this.writing;
+  }
+
+  // ---- helpers ----
+
+  /**
+   * Runs `operation` (plan, write, then update the mirror) as the one write in flight, so that
+   * each plans from the durable state and close() waits for the mirror to be updated too.
+   */
+  private exclusive<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StorageError(StorageErrorCode.Closed, this.dataDir, `${what} after close()`));
+    if (this.failure !== null) {
+      const why = `${what} refused: an earlier write failed (${this.failure.message}); restart to re-open and verify the directory`;
+      return Promise.reject(new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: this.failure }));
+    }
+    if (this.writing !== null) {
+      const message = `${what}: ${this.writingWhat} is still in flight; writes must not overlap (await each one)`;
+      return Promise.reject(new assert.AssertionError({ message }));
+    }
+    const running = operation();
+    const settled = (): void => {
+      this.writing = null;
+    };
+    this.writing = running.then(settled, settled);
+    this.writingWhat = what;
+    return running;
+  }
+
+  private checkSnapshotBytes(data: Uint8Array, index: number): void {
+    if (data.byteLength <= SNAPSHOT_DATA_BYTES_MAX) return;
+    const what = `snapshot at ${index}: ${data.byteLength} bytes of data > SNAPSHOT_DATA_BYTES_MAX ${SNAPSHOT_DATA_BYTES_MAX}`;
+    throw new StorageError(StorageErrorCode.SnapshotTooLarge, this.dataDir, what, { index });
+  }
+
+  private lastPosition(): LogPosition {
+    const index = this.memory.lastIndex();
+    return { index, term: this.memory.term(index) };
+  }
+
+  /** The term at `index` once `entries` (contiguous, truncating the stored tail) are appended. */
+  private termAfterAppend(entries: readonly Entry[], index: number): number {
+    const first = entries[0];
+    if (first !== undefined && index >= first.index) return entries[index - first.index]?.term ?? -1;
+    return index <= this.memory.lastIndex() ? this.memory.term(index) : -1;
+  }
+
+  private assertBounds(what: string, bounds: DurableBounds): void {
+    const problem = boundsProblem(bounds);
+    if (problem !== null) assert.fail(`${what} would write a state that open() refuses: ${describeProblem(problem)}`);
+  }
+
+  /** Deletes the log records in [from, to]; all of them are held, so each is named. */
+  private deleteLog(ops: Op[], from: number, to: number): void {
+    if (from > to) return;
+    assert(from > this.compacted.index, `deleteLog: from ${from} <= compacted index ${this.compacted.index}`);
+    assert(to <= this.memory.lastIndex(), `deleteLog: to ${to} > last index ${this.memory.lastIndex()}`);
+    for (let index = from; index <= to; index++) ops.push({ type: 'del', sublevel: this.log, key: logKey(index) });
+  }
+
+  /**
+   * Puts `entries`, checking that they follow the log without a gap and with terms that never go
+   * down, and deletes the stored tail past them (a conflicting append, Raft §5.3).
+   */
+  private putEntries(ops: Op[], entries: readonly Entry[], compacted: LogPosition, last: LogPosition): LogPosition {
+    const first = entries[0] as Entry;
+    assert(first.index <= last.index + 1, `persist: entries start at ${first.index}, leaving a gap after last index ${last.index}`);
+    const before = first.index - 1;
+    let previous: LogPosition = { index: before, term: before === compacted.index ? compacted.term : this.memory.term(before) };
+    for (const entry of entries) {
+      const problem = entryProblem(previous, entry.index, entry.term);
+      if (problem !== null) assert.fail(`persist: ${logEntryRecord(entry.index)}: ${problem}`);
+      if (entry.term < 1) assert.fail(`persist: ${logEntryRecord(entry.index)}: term ${entry.term} < 1`);
+      ops.push({ type: 'put', sublevel: this.log, key: logKey(entry.index), value: encodeEntry(entry) });
+      previous = entry;
+    }
+    this.deleteLog(ops, previous.index + 1, last.index);
+    return { index: previous.index, term: previous.term };
+  }
+
+  private putPosition(ops: Op[], key: PositionKey, position: LogPosition): void {
+    ops.push({ type: 'put', sublevel: this.meta, key, value: encodePosition(key, position) });
+  }
+
+  /** Puts the snapshot record and its data chunks, deleting chunks of the held snapshot past the new count. */
+  private putSnapshot(ops: Op[], metadata: SnapshotMetadata, data: Uint8Array): number {
+    const chunks = snapshotChunks(data);
+    const record = { ...metadata, dataBytes: data.byteLength, chunkCount: chunks.length, dataChecksum: crc32(data) };
+    ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.Snapshot, value: encodeSnapshotRecord(record) });
+    for (let chunk = 0; chunk < chunks.length; chunk++) {
+      ops.push({ type: 'put', sublevel: this.meta, key: snapshotChunkKey(chunk), value: chunks[chunk] as Uint8Array });
+    }
+    for (let chunk = chunks.length; chunk < this.snapshotChunkCount; chunk++) {
+      ops.push({ type: 'del', sublevel: this.meta, key: snapshotChunkKey(chunk) });
+    }
+    return chunks.length;
+  }
+
+  private async writeBootstrap(): Promise<void> {
+    const ops: Op[] = [];
+    this.putSnapshot(ops, this.memory.snapshot().metadata, EMPTY_BYTES);
+    this.putPosition(ops, MetaKey.Compacted, ZERO_POSITION);
+    this.putPosition(ops, MetaKey.LastEntry, ZERO_POSITION);
+    ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(EMPTY_HARD_STATE) });
+    await this.write('bootstrap', ops, true, 0);
+  }
+
+  /** Deletes every log record at or below `index` with one range delete; they are below the compacted record already. */
+  private async clearLogThrough(index: number, what: string): Promise<void> {
+    try {
+      await this.log.clear({ lte: logKey(index) });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.failure = new StorageError(StorageErrorCode.WriteFailed, this.dataDir, `${what}: deleting the log through ${index} failed: ${message}`, { cause: error });
+      throw this.failure;
+    }
+  }
+
+  /** Writes `ops` as one LevelDB batch; `sync: true` unless told otherwise (DESIGN rule 2). */
+  private async write(what: string, ops: Op[], sync: boolean, entryCount: number): Promise<void> {
+    assert(ops.length > 0, `${what}: an empty batch`);
+    let bytes = 0;
+    for (const op of ops) {
+      bytes += typeof op.key === 'string' ? op.key.length : op.key.byteLength;
+      if (op.type === 'put') bytes += op.value.byteLength;
+    }
+    try {
+      await this.db.batch<Uint8Array | string, Uint8Array>(ops, { sync });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const why = `${what}: LevelDB batch of ${ops.length} operations failed: ${message}`;
+      this.failure = new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: error });
+      throw this.failure;
+    }
+    if (sync) this.counters.syncedBatches++;
+    else this.counters.unsyncedBatches++;
+    this.counters.entriesWritten += entryCount;
+    this.counters.bytesWritten += bytes;
+  }
+}
+
+/** The in-memory mirror of a verified durable state: the placeholder at the compacted position, the entries, then the snapshot. */
+function mirror(state: DurableState): MemoryStorage {
+  const { compacted, snapshot, entries, hardState } = state;
+  const { index, confState } = snapshot.metadata;
+  const memory = new MemoryStorage(confState);
+  if (compacted.index > 0) {
+    const placeholder: Snapshot = { metadata: { index: compacted.index, term: compacted.term, confState }, data: EMPTY_BYTES };
+    memory.applySnapshot(compacted.index === index ? snapshot : placeholder);
+  }
+  memory.append(entries);
+  if (index > compacted.index) memory.createSnapshot(index, confState, snapshot.data);
+  memory.setHardState(hardState);
+  return memory;
+}
+
+/** Term and commit never go down, and a node votes at most once per term (Raft §5.2). */
+function assertHardStateMoves(held: HardState, next: HardState): void {
+  assert(next.term >= held.term, `persist: hard state term ${next.term} < term ${held.term} held`);
+  if (next.term === held.term && held.vote !== 0) {
+    assert.equal(next.vote, held.vote, `persist: vote changed from ${held.vote} to ${next.vote} within term ${held.term}`);
+  }
+  assert(next.commit >= held.commit, `persist: hard state commit ${next.commit} < commit ${held.commit} held`);
+}
+
+/** mustSync false is for a commit-only change (Ready.mustSync): anything else must reach the disk first. */
+function assertCommitOnly(update: PersistUpdate, held: HardState): void {
+  assert(update.snapshot === null, 'persist: mustSync false with a snapshot');
+  assert.equal(update.entries.length, 0, 'persist: mustSync false with entries');
+  const hardState = update.hardState ?? held;
+  const change = `${held.term}/${held.vote} -> ${hardState.term}/${hardState.vote}`;
+  assert(hardState.term === held.term && hardState.vote === held.vote, `persist: mustSync false while term or vote changes (${change})`);
+}
+
+function validateOptions(options: RaftStorageOptions): void {
+  const dataDir = typeof options?.dataDir === 'string' && options.dataDir !== '' ? options.dataDir : '(not given)';
+  const invalid = (option: string, problem: string) =>
+    new StorageError(StorageErrorCode.InvalidOption, dataDir, `option ${option}: ${problem}`, { option });
+  if (options === null || typeof options !== 'object') throw invalid('options', 'must be an object');
+  for (const key of Object.keys(options)) if (!OPTION_NAMES.has(key)) throw invalid(key, 'unknown option');
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw invalid('dataDir', 'must be a non-empty string');
+  const db: unknown = options.db;
+  const isDb = db !== null && typeof db === 'object' && typeof (db as Db).sublevel === 'function' && typeof (db as Db).batch === 'function';
+  if (!isDb) throw invalid('db', 'must be a Level database');
+  const status = (db as Db).status;
+  if (status === 'closing' || status === 'closed') throw invalid('db', `is ${status}; open it before the storage`);
+  const problem = confStateProblem(options.bootstrapConfState);
+  if (problem !== null) throw invalid('bootstrapConfState', problem);
+}

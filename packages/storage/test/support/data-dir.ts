@@ -1,0 +1,113 @@
+// A fresh data directory per test: real LevelDB in a temporary directory that is closed and
+// removed afterwards, the raw sublevel handles tests corrupt records through, and small builders.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { EntryType, type ConfState, type Entry } from '@raftplane/raft';
+import { RaftStorage } from '../../src/index.js';
+import { logSublevel, metaSublevel, type Db } from '../../src/load.js';
+
+export { bytesOf } from './bytes.js';
+
+export const threeVoters: ConfState = { voters: [1, 2, 3] };
+
+/** A normal entry at (`index`, `term`) whose data is `e<index>.<term>`, or `bytes` bytes when given. */
+export function entry(index: number, term: number, bytes?: number): Entry {
+  const data = bytes === undefined ? new TextEncoder().encode(`e${index}.${term}`) : new Uint8Array(bytes).fill(index & 0xff);
+  return { index, term, type: EntryType.Normal, data };
+}
+
+/** Entries `first`..`last`, all of `term`. */
+export function entries(first: number, last: number, term: number, bytes?: number): Entry[] {
+  const result: Entry[] = [];
+  for (let index = first; index <= last; index++) result.push(entry(index, term, bytes));
+  return result;
+}
+
+export class DataDir {
+  readonly path: string;
+  private readonly open: Db[] = [];
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  static async create(): Promise<DataDir> {
+    return new DataDir(await mkdtemp(join(tmpdir(), 'raftplane-storage-')));
+  }
+
+  /** Opens the directory's LevelDB, with a value encoding of its own (json) as the master's would have. */
+  async openDb(): Promise<Db> {
+    const db = new Level<string, any>(this.path, { valueEncoding: 'json' });
+    await db.open();
+    this.open.push(db);
+    return db;
+  }
+
+  async closeDb(db: Db): Promise<void> {
+    await db.close();
+    this.open.splice(this.open.indexOf(db), 1);
+  }
+
+  /** A new database handle and RaftStorage over the directory. */
+  async openStorage(bootstrapConfState: ConfState = threeVoters): Promise<{ db: Db; storage: RaftStorage }> {
+    const db = await this.openDb();
+    return { db, storage: await RaftStorage.open({ db, dataDir: this.path, bootstrapConfState }) };
+  }
+
+  /** Closes `db` and opens the directory afresh, as a restarted master would. */
+  async reopen(db: Db, bootstrapConfState: ConfState = threeVoters): Promise<{ db: Db; storage: RaftStorage }> {
+    await this.closeDb(db);
+    return this.openStorage(bootstrapConfState);
+  }
+
+  /** What open() of the directory rejects with (closing the handle it opened). */
+  async openError(): Promise<unknown> {
+    const db = await this.openDb();
+    try {
+      await RaftStorage.open({ db, dataDir: this.path, bootstrapConfState: threeVoters });
+    } catch (error) {
+      return error;
+    } finally {
+      await this.closeDb(db);
+    }
+    throw new Error(`open() of ${this.path} succeeded`);
+  }
+
+  async remove(): Promise<void> {
+    for (const db of this.open.splice(0)) await db.close();
+    await rm(this.path, { recursive: true, force: true });
+  }
+}
+
+/** The raw raft-log and raft-meta sublevels of `db`, for reading and corrupting records. */
+export function raw(db: Db) {
+  return { log: logSublevel(db), meta: metaSublevel(db) };
+}
+
+/** Every key in raft-log, as indexes. */
+export async function storedIndexes(db: Db): Promise<number[]> {
+  const keys = await raw(db).log.keys().all();
+  return keys.map((key) => Number(Buffer.from(key).readBigUInt64BE(0)));
+}
+
+export interface BatchCall {
+  readonly operations: number;
+  readonly sync: unknown;
+}
+
+/** Records every batch written through `db` from now on: how many operations, and the `sync` option. */
+export function recordBatches(db: Db): BatchCall[] {
+  const calls: BatchCall[] = [];
+  const batch = db.batch.bind(db) as (operations: unknown[], options?: { sync?: unknown }) => Promise<void>;
+  Object.defineProperty(db, 'batch', {
+    configurable: true,
+    value: (operations: unknown[], options?: { sync?: unknown }) => {
+      calls.push({ operations: operations.length, sync: options?.sync });
+      return batch(operations, options);
+    },
+  });
+  return calls;
+}
