@@ -1,0 +1,223 @@
+// The cluster config: which masters exist and where, the shared secret, and every timing and
+// size setting. Validated whole at load: unknown keys are rejected by name, every value is
+// checked, and relationships between values are asserted (house rule 9).
+
+import { readFile } from 'node:fs/promises';
+import { raftDefaults, type RaftConfig } from '@raftplane/raft';
+import { MasterError, MasterErrorCode } from './errors.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface MasterConfig {
+  readonly id: number;
+  /** Where peers reach this master (Raft traffic). */
+  readonly peer: HostPort;
+  /** Where clients reach this master (HTTP: status, health, and the API). */
+  readonly api: HostPort;
+  /** This master's LevelDB; relative paths are taken from the working directory. */
+  readonly dataDir: string;
+}
+
+/** The core's options a cluster config sets (every master the same), plus the tick length. */
+export type RaftSettings = { readonly tickMs: number } & Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied' | 'logger' | 'proposalForwarding'>;
+
+export interface SnapshotSettings {
+  /** Take a snapshot (and compact the log) once this many entries were applied since the last one. */
+  readonly entriesMax: number;
+  /** Entries kept behind a snapshot so that a slightly lagging follower catches up without one. */
+  readonly catchUpEntries: number;
+}
+
+export interface TransportSettings {
+  readonly queueBytesMax: number;
+  readonly frameBytesMax: number;
+  readonly reconnectDelayMsMin: number;
+  readonly reconnectDelayMsMax: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface ApiSettings {
+  /** A proposal not applied within this time is answered 504 (outcome unknown). */
+  readonly proposalTimeoutMs: number;
+  /** Requests with a bigger body are refused with 413. */
+  readonly bodyBytesMax: number;
+  /** Proposals waiting for the Raft loop; past it new ones get 429. */
+  readonly pendingProposalsMax: number;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  /** Masters prove membership to each other with it (HMAC challenge-response; never sent). */
+  readonly secret: string;
+  readonly masters: readonly MasterConfig[];
+  readonly raft: RaftSettings;
+  readonly snapshot: SnapshotSettings;
+  readonly transport: TransportSettings;
+  readonly api: ApiSettings;
+}
+
+// The core's defaults, less what is not a cluster-wide setting (a master's applied index, and
+// forwarding, which the master always turns off).
+const { applied: _applied, proposalForwarding: _forwarding, ...coreDefaults } = raftDefaults;
+
+/** The defaults of DESIGN.md's "Time and sizes" table, for the sections a config may leave out. */
+export const settingsDefaults = {
+  raft: { tickMs: 100, ...coreDefaults },
+  snapshot: { entriesMax: 10_000, catchUpEntries: 5_000 },
+  transport: {
+    queueBytesMax: 64 * 1024 * 1024,
+    frameBytesMax: 16 * 1024 * 1024,
+    reconnectDelayMsMin: 50,
+    reconnectDelayMsMax: 2_000,
+    idleTimeoutMs: 5_000,
+  },
+  api: { proposalTimeoutMs: 5_000, bodyBytesMax: 3 * 1024 * 1024, pendingProposalsMax: 10_000 },
+} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api'>;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function invalid(source: string, path: string, message: string): MasterError {
+  return new MasterError(MasterErrorCode.InvalidConfig, `cluster config ${source}: ${path} ${message}`, { path });
+}
+
+function asObject(source: string, path: string, value: unknown): Record<string, Json> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, path, 'must be an object');
+  return value as Record<string, Json>;
+}
+
+function rejectUnknown(source: string, path: string, object: Record<string, Json>, known: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) {
+      throw invalid(source, `${path}.${key}`, `is not a known setting (known: ${known.join(', ')})`);
+    }
+  }
+}
+
+function integer(source: string, path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(source, path, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function nonEmptyString(source: string, path: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(source, path, `must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** "127.0.0.1:2380" → { host, port }. */
+function hostPort(source: string, path: string, value: unknown): HostPort {
+  const text = nonEmptyString(source, path, value);
+  const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(text);
+  if (match === null) throw invalid(source, path, `must be "host:port", got ${JSON.stringify(text)}`);
+  const port = integer(source, path, Number(match[2]), 1, 65_535);
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** Reads a section whose every key has a default; each given value must have the default's type. */
+function section<T extends Record<string, number | boolean>>(
+  source: string,
+  path: string,
+  value: unknown,
+  defaults: T,
+  minimums: Partial<Record<keyof T, number>> = {},
+): T {
+  if (value === undefined) return { ...defaults };
+  const object = asObject(source, path, value);
+  rejectUnknown(source, path, object, Object.keys(defaults));
+  const out: Record<string, number | boolean> = { ...defaults };
+  for (const [key, fallback] of Object.entries(defaults)) {
+    const given = object[key];
+    if (given === undefined) continue;
+    if (typeof fallback === 'boolean') {
+      if (typeof given !== 'boolean') throw invalid(source, `${path}.${key}`, `must be true or false, got ${JSON.stringify(given)}`);
+      out[key] = given;
+    } else {
+      out[key] = integer(source, `${path}.${key}`, given, (minimums as Record<string, number>)[key] ?? 1);
+    }
+  }
+  return out as T;
+}
+
+function master(source: string, path: string, value: unknown): MasterConfig {
+  const object = asObject(source, path, value);
+  rejectUnknown(source, path, object, ['id', 'peer', 'api', 'dataDir']);
+  return {
+    id: integer(source, `${path}.id`, object['id'], 1, 2 ** 31),
+    peer: hostPort(source, `${path}.peer`, object['peer']),
+    api: hostPort(source, `${path}.api`, object['api']),
+    dataDir: nonEmptyString(source, `${path}.dataDir`, object['dataDir']),
+  };
+}
+
+/** Validates a parsed config; `source` (a file name) is named in every error. */
+export function parseClusterConfig(value: unknown, source = '<config>'): ClusterConfig {
+  const object = asObject(source, '(top level)', value);
+  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api']);
+  const name = nonEmptyString(source, 'name', object['name']);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw invalid(source, 'name', `must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
+  const secret = nonEmptyString(source, 'secret', object['secret']);
+  if (secret.length < 16) throw invalid(source, 'secret', 'must be at least 16 characters');
+  const mastersValue = object['masters'];
+  if (!Array.isArray(mastersValue) || mastersValue.length === 0) throw invalid(source, 'masters', 'must be a non-empty list');
+  const masters = mastersValue.map((m, i) => master(source, `masters[${i}]`, m));
+  const seen = { ids: new Set<number>(), addresses: new Set<string>(), dirs: new Set<string>() };
+  masters.forEach((m, i) => {
+    if (seen.ids.has(m.id)) throw invalid(source, `masters[${i}].id`, `${m.id} is used twice`);
+    seen.ids.add(m.id);
+    for (const address of [`${m.peer.host}:${m.peer.port}`, `${m.api.host}:${m.api.port}`]) {
+      if (seen.addresses.has(address)) throw invalid(source, `masters[${i}]`, `address ${address} is used twice`);
+      seen.addresses.add(address);
+    }
+    if (seen.dirs.has(m.dataDir)) throw invalid(source, `masters[${i}].dataDir`, `${m.dataDir} is used twice`);
+    seen.dirs.add(m.dataDir);
+  });
+  const raft = section(source, 'raft', object['raft'], settingsDefaults.raft, { inflightBytesMax: 0 });
+  if (raft.electionTimeoutTicks <= raft.heartbeatIntervalTicks) {
+    throw invalid(source, 'raft.electionTimeoutTicks', `(${raft.electionTimeoutTicks}) must be greater than raft.heartbeatIntervalTicks (${raft.heartbeatIntervalTicks})`);
+  }
+  const snapshot = section(source, 'snapshot', object['snapshot'], settingsDefaults.snapshot, { catchUpEntries: 0 });
+  const transport = section(source, 'transport', object['transport'], settingsDefaults.transport);
+  if (transport.reconnectDelayMsMin > transport.reconnectDelayMsMax) {
+    throw invalid(source, 'transport.reconnectDelayMsMin', `(${transport.reconnectDelayMsMin}) must not exceed transport.reconnectDelayMsMax (${transport.reconnectDelayMsMax})`);
+  }
+  if (transport.frameBytesMax < raft.messageBytesMax + 64 * 1024 || transport.frameBytesMax < raft.snapshotChunkBytesMax + 64 * 1024) {
+    throw invalid(source, 'transport.frameBytesMax', `(${transport.frameBytesMax}) must exceed raft.messageBytesMax and raft.snapshotChunkBytesMax by 64 KiB for framing`);
+  }
+  if (transport.idleTimeoutMs <= raft.tickMs * raft.heartbeatIntervalTicks) {
+    throw invalid(source, 'transport.idleTimeoutMs', `(${transport.idleTimeoutMs}) must be longer than one heartbeat interval (${raft.tickMs * raft.heartbeatIntervalTicks} ms)`);
+  }
+  const api = section(source, 'api', object['api'], settingsDefaults.api);
+  return { name, secret, masters, raft, snapshot, transport, api };
+}
+
+export async function loadClusterConfig(file: string): Promise<ClusterConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new MasterError(MasterErrorCode.InvalidConfig, `cluster config ${file}: cannot be read (${(error as Error).message})`, { path: file });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new MasterError(MasterErrorCode.InvalidConfig, `cluster config ${file}: is not valid JSON (${(error as Error).message})`, { path: file });
+  }
+  return parseClusterConfig(parsed, file);
+}
+
+export function masterById(config: ClusterConfig, id: number): MasterConfig {
+  const found = config.masters.find((m) => m.id === id);
+  if (found === undefined) {
+    throw new MasterError(
+      MasterErrorCode.InvalidConfig,
+      `cluster config for ${config.name} has no master ${id} (masters: ${config.masters.map((m) => m.id).join(', ')})`,
+      { path: 'masters' },
+    );
+  }
+  return found;
+}
