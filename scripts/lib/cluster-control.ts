@@ -212,7 +212,7 @@ export function statusTable(statuses: Map<number, MasterStatus | null>, pids: Ma
       lag,
       String(s.lastIndex),
       String(s.snapshotIndex),
-      s.leader !== 0 && s.applied >= s.commit ? 'yes' : 'no',
+      s.ready ? 'yes' : 'no',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));

@@ -68,6 +68,8 @@ export interface MasterStatus {
   readonly peers: readonly PeerReport[];
   readonly storage: { readonly syncedBatches: number; readonly entriesWritten: number; readonly bytesWritten: number };
   readonly proposalsWaiting: number;
+  /** What /readyz answers. */
+  readonly ready: boolean;
   readonly uptimeMs: number;
 }
 
@@ -110,6 +112,8 @@ export class Master {
   private loopScheduled = false;
   private loopRunning: Promise<void> | null = null;
   private turnStartedAt = 0;
+  /** The commit index seen when the current leader became known; MAX while none is known. */
+  private catchUpIndex = Number.MAX_SAFE_INTEGER;
   /** A snapshot being built off the loop, and one built and waiting to be recorded. */
   private snapshotJob: SnapshotJob | null = null;
   private snapshotBuilt: { readonly index: number; readonly data: Uint8Array; readonly startedAt: number } | null = null;
@@ -401,6 +405,8 @@ export class Master {
 
   private onRoleChange(role: string, leader: NodeId): void {
     this.log.info({ role, leader }, leader === NONE ? `now ${role}, no leader known` : `now ${role}, leader is ${leader}`);
+    // Readiness: catch up to the commit index seen on learning of this leader (see isReady()).
+    this.catchUpIndex = leader === NONE ? Number.MAX_SAFE_INTEGER : this.node.raft.raftLog.committed;
   }
 
   private fail(error: Error): void {
@@ -486,6 +492,7 @@ export class Master {
         }),
       storage: { ...this.storage.stats },
       proposalsWaiting: this.proposalsQueued.length + this.waiting.size,
+      ready: this.isReady(),
       uptimeMs: Date.now() - this.startedAt,
     };
   }
@@ -495,10 +502,13 @@ export class Master {
     return { term: this.node.raft.term, index: this.node.raft.raftLog.committed };
   }
 
-  /** Ready to serve: a leader is known and everything committed here has been applied. */
+  /**
+   * Ready to serve: a leader is known, and this master has applied everything that was committed
+   * when it learnt of that leader. (Not "applied >= commit" at every moment: under load a commit
+   * runs ahead of its apply for a turn, and readiness must not flicker.)
+   */
   isReady(): boolean {
-    const s = this.node.status();
-    return !this.stopping && s.lead !== NONE && this.stateMachine.appliedIndex >= s.commit;
+    return !this.stopping && this.node.raft.lead !== NONE && this.stateMachine.appliedIndex >= this.catchUpIndex;
   }
 
   /** Alive: not failed, and no loop turn stuck for long. */

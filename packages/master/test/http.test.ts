@@ -34,7 +34,8 @@ beforeAll(async () => {
   server.listen(apiPort, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${apiPort}`;
-  for (let i = 0; i < 100 && !master.isReady(); i++) await new Promise((r) => setTimeout(r, 50));
+  // One master elects itself after one election timeout (1-2 s), longer on a loaded machine.
+  for (let i = 0; i < 300 && !master.isReady(); i++) await new Promise((r) => setTimeout(r, 50));
 });
 
 afterAll(async () => {
