@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { agreedLeader, ClusterControl, statusTable } from './lib/cluster-control.js';
 
-const usage = `usage: npm run cluster -- <command> [--config cluster-configs/local-3.json]
+const usage = `usage: npm run cluster -- <command> [--config cluster-configs/local-3.json] [--run-dir .cluster/<name>]
 
   up              start every master that is not running; wait for a leader
   down            stop every master (SIGTERM, leadership handed over first)
@@ -24,6 +24,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     config: { type: 'string', default: 'cluster-configs/local-3.json' },
+    'run-dir': { type: 'string' },
     follow: { type: 'boolean', short: 'f', default: false },
     'timeout-ms': { type: 'string', default: '30000' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -99,7 +100,7 @@ async function run(): Promise<void> {
     if (command === undefined && !values.help) process.exitCode = 2;
     return;
   }
-  const control = await ClusterControl.load(values.config);
+  const control = await ClusterControl.load(values.config, values['run-dir'] === undefined ? {} : { runDir: values['run-dir'] });
   try {
     switch (command) {
       case 'up':

@@ -49,6 +49,7 @@ describe('a three-master cluster', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     await load.stop();
     // Without a transfer the gap would be at least one election timeout (1 s to 2 s).
+    console.log(`SIGTERM of leader ${leader}: longest gap between acknowledged writes ${load.longestGapMs()} ms`);
     expect(load.longestGapMs()).toBeLessThan(900);
     expect(load.acknowledged.some((a) => a.at > stoppedAt)).toBe(true);
     await awaitConverged(control, control.ids().filter((id) => id !== leader));
