@@ -255,3 +255,26 @@ export interface KvErrorShape {
   readonly code: string;
   readonly message: string;
 }
+
+/** The events of one applied revision. Every event carries `prevKv` (null when the key was new). */
+export interface RevisionEvents {
+  readonly revision: number;
+  readonly events: readonly Event[];
+}
+
+/** What the watch hub reads of the store: its position, and its history for watchers behind. */
+export interface HistorySource {
+  currentRevision(): number;
+  compactedRevision(): number;
+  /**
+   * Events of revisions in [from, to] (to <= currentRevision()), oldest first, at most
+   * `revisionsMax` revisions (the hub pages through long histories). Throws KvError KV_COMPACTED
+   * when `from` <= compactedRevision().
+   */
+  history(from: number, to: number, revisionsMax: number): Promise<readonly RevisionEvents[]>;
+  /**
+   * Calls `listener` after each apply batch is written, once per write revision, in order, with
+   * that revision's events. Returns the function that unsubscribes.
+   */
+  subscribe(listener: (revision: RevisionEvents) => void): () => void;
+}
