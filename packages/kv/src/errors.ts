@@ -12,6 +12,7 @@ export const GrpcCode = {
   OutOfRange: 11,
   Unavailable: 14,
   ResourceExhausted: 8,
+  DataLoss: 15,
 } as const;
 
 interface Catalogued {
@@ -44,6 +45,8 @@ export const KvErrorCatalogue = {
   KV_TIMEOUT: { grpc: GrpcCode.Unavailable, message: 'etcdserver: request timed out' },
   KV_TOO_MANY_REQUESTS: { grpc: GrpcCode.ResourceExhausted, message: 'etcdserver: too many requests' },
   KV_STOPPING: { grpc: GrpcCode.Unavailable, message: 'etcdserver: server stopped' },
+  /** The store's records on disk or in a snapshot fail their checks (open, restore): the master stops. */
+  KV_CORRUPT: { grpc: GrpcCode.DataLoss, message: 'etcdserver: corrupt cluster' },
 } as const satisfies Record<string, Catalogued>;
 
 export type KvErrorCode = keyof typeof KvErrorCatalogue;

@@ -2,6 +2,12 @@
 // mvccpb) but in internal form: numbers instead of 64-bit strings, bytes as Uint8Array. The etcd
 // JSON gateway translates between these and etcd's JSON; the Raft log carries `KvCommand`s.
 
+/**
+ * A lease id: etcd's int64 (clients may choose any positive one, and etcd's own are random 63-bit
+ * numbers), so a bigint; 0n means "no lease". Revisions and counts stay numbers: they never pass 2^53.
+ */
+export type LeaseId = bigint;
+
 /** A key's current (or historical) state. Revisions are main revisions of the store. */
 export interface KeyValue {
   readonly key: Uint8Array;
@@ -12,8 +18,8 @@ export interface KeyValue {
   /** Number of modifications since the last creation (1 after a create). */
   readonly version: number;
   readonly value: Uint8Array;
-  /** The lease the key is attached to, or 0. */
-  readonly lease: number;
+  /** The lease the key is attached to, or 0n. Lease ids are etcd's int64s, hence bigint. */
+  readonly lease: LeaseId;
 }
 
 /** Every response carries the store revision it reflects. The master adds member, cluster and term. */
@@ -60,7 +66,7 @@ export interface RangeResponse {
 export interface PutRequest {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
-  readonly lease: number;
+  readonly lease: LeaseId;
   readonly prevKv: boolean;
   /** Keep the current value (the key must exist). */
   readonly ignoreValue: boolean;
@@ -94,8 +100,8 @@ export interface Compare {
   readonly target: CompareTarget;
   readonly key: Uint8Array;
   readonly rangeEnd: Uint8Array;
-  /** The operand for `target`: a number for VERSION/CREATE/MOD/LEASE, bytes for VALUE. */
-  readonly operand: number | Uint8Array;
+  /** The operand for `target`: a number for VERSION/CREATE/MOD, a lease id for LEASE, bytes for VALUE. */
+  readonly operand: number | LeaseId | Uint8Array;
 }
 
 export type RequestOp =
@@ -135,18 +141,18 @@ export interface CompactionResponse {
 export interface LeaseGrantRequest {
   /** Seconds. */
   readonly ttl: number;
-  /** 0: the server chooses (the leader, before proposing: rule 3). */
-  readonly id: number;
+  /** 0n: the server chooses (the leader, before proposing: rule 3). */
+  readonly id: LeaseId;
 }
 
 export interface LeaseGrantResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: LeaseId;
   readonly ttl: number;
 }
 
 export interface LeaseRevokeRequest {
-  readonly id: number;
+  readonly id: LeaseId;
 }
 
 export interface LeaseRevokeResponse {
@@ -154,24 +160,24 @@ export interface LeaseRevokeResponse {
 }
 
 export interface LeaseKeepAliveRequest {
-  readonly id: number;
+  readonly id: LeaseId;
 }
 
 export interface LeaseKeepAliveResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: LeaseId;
   /** Seconds left after this renewal. */
   readonly ttl: number;
 }
 
 export interface LeaseTimeToLiveRequest {
-  readonly id: number;
+  readonly id: LeaseId;
   readonly keys: boolean;
 }
 
 export interface LeaseTimeToLiveResponse {
   readonly header: ResponseHeader;
-  readonly id: number;
+  readonly id: LeaseId;
   /** Seconds left; -1 when the lease does not exist (etcd's answer). */
   readonly ttl: number;
   readonly grantedTtl: number;
@@ -180,7 +186,7 @@ export interface LeaseTimeToLiveResponse {
 
 export interface LeaseLeasesResponse {
   readonly header: ResponseHeader;
-  readonly leases: readonly { readonly id: number }[];
+  readonly leases: readonly { readonly id: LeaseId }[];
 }
 
 export type EventType = 'PUT' | 'DELETE';
@@ -234,7 +240,7 @@ export type KvOperation =
   | { readonly deleteRange: DeleteRangeRequest }
   | { readonly txn: TxnRequest }
   | { readonly compaction: CompactionRequest }
-  | { readonly leaseGrant: { readonly id: number; readonly ttl: number } }
+  | { readonly leaseGrant: { readonly id: LeaseId; readonly ttl: number } }
   | { readonly leaseRevoke: LeaseRevokeRequest };
 
 export interface KvCommand {
