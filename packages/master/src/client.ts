@@ -1,22 +1,37 @@
 // A small client for the masters' HTTP port, used by the cluster script, the process tests and the
-// benchmark: status of every master, leader discovery, and proposals that follow the leader.
+// benchmarks: status of every master, leader discovery, and etcd-API puts and gets.
 
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ClusterConfig } from './config.js';
-import type { Applied, MasterStatus } from './master.js';
+import type { MasterStatus } from './master.js';
 
-export interface ProposeOutcome {
+/** A write that was applied: where (revision) and by which master's API it was answered. */
+export interface WriteOutcome {
   readonly ok: true;
-  readonly applied: Applied;
+  readonly revision: number;
   readonly master: number;
+  /** Tries it took (put() retries on a master that does not answer or has no leader). */
+  readonly attempts: number;
 }
-export interface ProposeFailure {
+export interface WriteFailure {
   readonly ok: false;
+  readonly attempts: number;
   /** The HTTP status, or 0 when no master answered. */
   readonly status: number;
-  readonly code: string;
+  /** etcd's gRPC code (0 when no master answered). */
+  readonly code: number;
   readonly message: string;
 }
+
+/** A key as one master's store holds it (serializable read). */
+export interface StoredKey {
+  readonly value: string;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString();
 
 export class MasterClient {
   private readonly dispatcher: Agent;
@@ -48,14 +63,14 @@ export class MasterClient {
   }
 
   /** Reads answer fast or not at all: a paused master accepts connections but never replies. */
-  private async get(id: number, path: string): Promise<Dispatcher.ResponseData> {
+  private async getPath(id: number, path: string): Promise<Dispatcher.ResponseData> {
     return request(this.url(id, path), { method: 'GET', dispatcher: this.dispatcher, headersTimeout: 1_500, bodyTimeout: 1_500 });
   }
 
   /** A master's /status, or null when it does not answer. */
   async status(id: number): Promise<MasterStatus | null> {
     try {
-      const res = await this.get(id, '/status');
+      const res = await this.getPath(id, '/status');
       if (res.statusCode !== 200) {
         await res.body.dump();
         return null;
@@ -82,52 +97,74 @@ export class MasterClient {
     return best?.id ?? 0;
   }
 
-  /** One attempt at one master. */
-  async proposeAt(id: number, payload: Uint8Array): Promise<ProposeOutcome | ProposeFailure> {
+  /** One attempt at one master: etcd's PUT through its JSON gateway. */
+  async putAt(id: number, key: string, value: string, session?: { clientId: string; sequence: number }): Promise<WriteOutcome | WriteFailure> {
     try {
-      const res = await request(this.url(id, '/test/proposals'), {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (session !== undefined) {
+        headers['x-raftplane-client-id'] = session.clientId;
+        headers['x-raftplane-sequence'] = String(session.sequence);
+      }
+      const res = await request(this.url(id, '/v3/kv/put'), {
         method: 'POST',
-        body: payload,
-        headers: { 'content-type': 'application/octet-stream' },
+        body: JSON.stringify({ key: b64(key), value: b64(value) }),
+        headers,
         dispatcher: this.dispatcher,
       });
-      const body = (await res.body.json()) as Record<string, unknown>;
-      if (res.statusCode === 201) return { ok: true, applied: body as unknown as Applied, master: id };
-      const leader = Number(body['leader'] ?? 0);
-      if (leader > 0) this.leaderHint = leader;
-      return { ok: false, status: res.statusCode, code: String(body['code']), message: String(body['message']) };
+      const body = (await res.body.json()) as { header?: { revision?: string }; code?: number; message?: string };
+      if (res.statusCode === 200) return { ok: true, revision: Number(body.header?.revision ?? 0), master: id, attempts: 1 };
+      return { ok: false, status: res.statusCode, code: body.code ?? 0, message: String(body.message), attempts: 1 };
     } catch (error) {
-      return { ok: false, status: 0, code: (error as { code?: string }).code ?? 'ECONNECTION', message: (error as Error).message };
+      return { ok: false, status: 0, code: 0, message: (error as Error).message, attempts: 1 };
     }
   }
 
   /**
-   * Proposes, following the leader and retrying until `deadlineMs` while no leader is known or a
-   * master is down. A 504 (timed out: the outcome is unknown) is returned, never retried.
+   * Puts, retrying on any master until `deadlineMs` while no leader is known or a master is down.
+   * With a session, retries are safe: the cluster applies the write once (exactly-once). Without
+   * one, a timed-out write (504-like "request timed out") is returned, never retried.
    */
-  async propose(payload: Uint8Array, deadlineMs = 10_000): Promise<ProposeOutcome | ProposeFailure> {
-    const deadline = Date.now() + deadlineMs;
+  async put(key: string, value: string, options: { deadlineMs?: number; session?: { clientId: string; sequence: number } } = {}): Promise<WriteOutcome | WriteFailure> {
+    const deadline = Date.now() + (options.deadlineMs ?? 10_000);
     const ids = this.ids();
-    let attempt = 0;
-    for (;;) {
-      const outcome = await this.proposeAt(this.leaderHint, payload);
-      if (outcome.ok || outcome.status === 504 || outcome.status === 400 || outcome.status === 413) return outcome;
-      if (Date.now() >= deadline) return outcome;
-      attempt++;
-      // A master that does not answer is skipped; one that answered named the leader if it knew.
-      if (outcome.status === 0) this.leaderHint = ids[attempt % ids.length] as number;
-      await new Promise((r) => setTimeout(r, Math.min(200, 10 * attempt)));
+    for (let attempt = 0; ; attempt++) {
+      const outcome = { ...(await this.putAt(this.leaderHint, key, value, options.session)), attempts: attempt + 1 };
+      if (outcome.ok) return outcome;
+      // "leader changed" and "no leader" mean not applied: retry. A cut connection or a timeout may
+      // have been applied: retry only with a session, which makes the retry apply at most once.
+      const notApplied = outcome.message === 'etcdserver: no leader' || outcome.message === 'etcdserver: leader changed';
+      const unknown = outcome.status === 0 || outcome.message === 'etcdserver: request timed out';
+      if (Date.now() >= deadline || !(notApplied || (unknown && options.session !== undefined))) return outcome;
+      // A master that did not answer, or that has no leader, is skipped: followers forward writes.
+      this.leaderHint = ids[(ids.indexOf(this.leaderHint) + 1) % ids.length] as number;
+      await new Promise((r) => setTimeout(r, Math.min(200, 10 * (attempt + 1))));
     }
   }
 
-  /** The payload a master applied at `index`, or null. */
-  async entry(id: number, index: number): Promise<Uint8Array | null> {
-    const res = await this.get(id, `/test/entries/${index}`);
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      return null;
-    }
-    return new Uint8Array(await res.body.arrayBuffer());
+  /** Any etcd gateway call on master `id`: the HTTP status and the parsed JSON answer. */
+  async call(id: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await request(this.url(id, path), {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+      dispatcher: this.dispatcher,
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+  }
+
+  /** `key` as master `id` holds it, read locally (serializable), or null when absent. */
+  async get(id: number, key: string): Promise<StoredKey | null> {
+    const res = await request(this.url(id, '/v3/kv/range'), {
+      method: 'POST',
+      body: JSON.stringify({ key: b64(key), serializable: true }),
+      headers: { 'content-type': 'application/json' },
+      dispatcher: this.dispatcher,
+    });
+    const body = (await res.body.json()) as { kvs?: { value?: string; mod_revision?: string; version?: string }[] };
+    if (res.statusCode !== 200) throw new Error(`range ${key} on master ${id}: HTTP ${res.statusCode} ${JSON.stringify(body)}`);
+    const kv = body.kvs?.[0];
+    if (kv === undefined) return null;
+    return { value: unb64(kv.value), modRevision: Number(kv.mod_revision ?? 0), version: Number(kv.version ?? 0) };
   }
 
   async close(): Promise<void> {

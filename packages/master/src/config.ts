@@ -40,12 +40,40 @@ export interface TransportSettings {
 }
 
 export interface ApiSettings {
-  /** A proposal not applied within this time is answered 504 (outcome unknown). */
+  /** A proposal not applied within this time is answered "request timed out" (outcome unknown). */
   readonly proposalTimeoutMs: number;
-  /** Requests with a bigger body are refused with 413. */
+  /** Requests with a bigger body are refused (etcd's --max-request-bytes: 1.5 MiB). */
   readonly bodyBytesMax: number;
-  /** Proposals waiting for the Raft loop; past it new ones get 429. */
+  /** Proposals waiting for the Raft loop; past it new ones get "too many requests". */
   readonly pendingProposalsMax: number;
+  /** Linearizable reads waiting for ReadIndex; past it new ones get "too many requests". */
+  readonly pendingReadsMax: number;
+  /** Bytes a watch stream may have unsent before the watch is cut off as too slow. */
+  readonly watchBufferBytesMax: number;
+}
+
+export interface KvSettings {
+  /** A client session (exactly-once writes) unused this long is forgotten. */
+  readonly sessionTtlMs: number;
+  /** Client sessions kept; past it the least recently used is forgotten. */
+  readonly sessionsMax: number;
+  readonly txnOpsMax: number;
+  readonly leaseTtlMaxSeconds: number;
+  /** Watch history kept: at least this many revisions (DESIGN: 10,000)... */
+  readonly historyRevisionsMin: number;
+  /** ...and at least this long (DESIGN: 5 minutes), whichever keeps more. The leader compacts past both. */
+  readonly historyAgeMsMin: number;
+  /** How often the leader checks whether to compact. */
+  readonly compactionCheckMs: number;
+}
+
+export interface WatchSettings {
+  /** Events buffered for one watcher before it is canceled as too slow. */
+  readonly eventsQueuedMax: number;
+  readonly historyPageRevisions: number;
+  /** Progress notifications for idle watchers that asked for them (etcd: 10 minutes). */
+  readonly progressIntervalMs: number;
+  readonly watchersMax: number;
 }
 
 export interface ClusterConfig {
@@ -57,6 +85,8 @@ export interface ClusterConfig {
   readonly snapshot: SnapshotSettings;
   readonly transport: TransportSettings;
   readonly api: ApiSettings;
+  readonly kv: KvSettings;
+  readonly watch: WatchSettings;
 }
 
 // The core's defaults, less what is not a cluster-wide setting (a master's applied index, and
@@ -74,8 +104,24 @@ export const settingsDefaults = {
     reconnectDelayMsMax: 2_000,
     idleTimeoutMs: 5_000,
   },
-  api: { proposalTimeoutMs: 5_000, bodyBytesMax: 3 * 1024 * 1024, pendingProposalsMax: 10_000 },
-} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api'>;
+  api: {
+    proposalTimeoutMs: 5_000,
+    bodyBytesMax: 1.5 * 1024 * 1024,
+    pendingProposalsMax: 10_000,
+    pendingReadsMax: 10_000,
+    watchBufferBytesMax: 4 * 1024 * 1024,
+  },
+  kv: {
+    sessionTtlMs: 10 * 60_000,
+    sessionsMax: 100_000,
+    txnOpsMax: 128,
+    leaseTtlMaxSeconds: 9_000_000_000,
+    historyRevisionsMin: 10_000,
+    historyAgeMsMin: 5 * 60_000,
+    compactionCheckMs: 5_000,
+  },
+  watch: { eventsQueuedMax: 10_000, historyPageRevisions: 1_000, progressIntervalMs: 10 * 60_000, watchersMax: 100_000 },
+} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch'>;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -156,7 +202,7 @@ function master(source: string, path: string, value: unknown): MasterConfig {
 /** Validates a parsed config; `source` (a file name) is named in every error. */
 export function parseClusterConfig(value: unknown, source = '<config>'): ClusterConfig {
   const object = asObject(source, '(top level)', value);
-  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api']);
+  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api', 'kv', 'watch']);
   const name = nonEmptyString(source, 'name', object['name']);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw invalid(source, 'name', `must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
   const secret = nonEmptyString(source, 'secret', object['secret']);
@@ -191,7 +237,9 @@ export function parseClusterConfig(value: unknown, source = '<config>'): Cluster
     throw invalid(source, 'transport.idleTimeoutMs', `(${transport.idleTimeoutMs}) must be longer than one heartbeat interval (${raft.tickMs * raft.heartbeatIntervalTicks} ms)`);
   }
   const api = section(source, 'api', object['api'], settingsDefaults.api);
-  return { name, secret, masters, raft, snapshot, transport, api };
+  const kv = section(source, 'kv', object['kv'], settingsDefaults.kv);
+  const watch = section(source, 'watch', object['watch'], settingsDefaults.watch);
+  return { name, secret, masters, raft, snapshot, transport, api, kv, watch };
 }
 
 export async function loadClusterConfig(file: string): Promise<ClusterConfig> {

@@ -4,7 +4,7 @@ export { loadClusterConfig, masterById, parseClusterConfig, settingsDefaults, ty
 export { MasterError, MasterErrorCode } from './errors.js';
 export { createApiServer } from './http.js';
 export { createLogger, type LogPosition } from './logger.js';
-export { Master, type Applied, type MasterStatus, type PeerReport } from './master.js';
-export type { Command, StateMachine } from './state-machine.js';
-export { TestStateMachine } from './test-state-machine.js';
-export { MasterClient, type ProposeFailure, type ProposeOutcome } from './client.js';
+export { Master, type MasterStatus, type PeerReport } from './master.js';
+export { createKvService } from './kv-service.js';
+export type { Command, SnapshotJob, StateMachine } from './state-machine.js';
+export { MasterClient, type StoredKey, type WriteFailure, type WriteOutcome } from './client.js';

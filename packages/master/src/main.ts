@@ -6,7 +6,9 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadClusterConfig, masterById } from './config.js';
 import { MasterError, MasterErrorCode } from './errors.js';
+import { createEtcdGateway, etcdGatewayDefaults } from './etcd/gateway.js';
 import { createApiServer } from './http.js';
+import { createKvService } from './kv-service.js';
 import { createLogger, type LogPosition } from './logger.js';
 import { Master } from './master.js';
 
@@ -44,7 +46,15 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   position.source = () => master.logPosition();
-  const server = createApiServer({ master, logger, bodyBytesMax: config.api.bodyBytesMax });
+  const gateway = createEtcdGateway({
+    ...etcdGatewayDefaults,
+    requestBytesMax: config.api.bodyBytesMax,
+    txnOpsMax: config.kv.txnOpsMax,
+    watchBufferBytesMax: config.api.watchBufferBytesMax,
+    service: createKvService(master),
+    logger,
+  });
+  const server = createApiServer({ master, logger, gateway });
   server.listen(self.api.port, self.api.host);
   await once(server, 'listening');
   logger.info({ api: `${self.api.host}:${self.api.port}`, peer: `${self.peer.host}:${self.peer.port}` }, 'serving');
@@ -54,6 +64,7 @@ async function main(): Promise<void> {
     exiting = true;
     logger.info({ signal }, 'shutting down');
     server.close();
+    await gateway.close();
     server.closeAllConnections();
     await master.stop();
     process.exit(0);

@@ -1,17 +1,18 @@
-// One master: the Raft core, its LevelDB storage, the peer transport and the state machine,
-// driven by one loop. Socket callbacks and timers only enqueue; each loop turn steps everything
-// queued, then handles one Ready in DESIGN's order: send, persist (one synced batch), send what
-// waited for the disk, apply, advance (house rules 5 and 10).
+// One master: the Raft core, its LevelDB storage, the peer transport and the KV store with its
+// watch hub, driven by one loop. Socket callbacks and timers only enqueue; each loop turn steps
+// everything queued, then handles one Ready in DESIGN's order: send, persist (one synced batch),
+// send what waited for the disk, apply, advance (house rules 5 and 10). While it leads, it also
+// expires leases and compacts history (rule 5).
 
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import {
   NONE,
   RaftError,
-  invariant,
   RaftErrorCode,
   RawNode,
+  invariant,
   seededRandom,
   type Entry,
   type Message,
@@ -19,38 +20,35 @@ import {
   type RaftLogger,
   type Ready,
 } from '@raftplane/raft';
+import {
+  KvStore,
+  Lessor,
+  WatchHub,
+  decodeKvCommand,
+  encodeKvCommand,
+  grantTtlSeconds,
+  minLeaseTtlSeconds,
+  validateKvOperation,
+  type KvCommand,
+  type KvOperation,
+  type KvResult,
+  type LeaseId,
+} from '@raftplane/kv';
 import { RaftStorage, StorageErrorCode, isStorageError } from '@raftplane/storage';
 import { Transport, type PeerStatus } from '@raftplane/transport';
 import { Level } from 'level';
 import type { Logger } from 'pino';
 import { masterById, type ClusterConfig, type MasterConfig } from './config.js';
+import type { EtcdHeader, MaintenanceStatus, Member } from './etcd/service.js';
 import { MasterError, MasterErrorCode } from './errors.js';
+import { ProposalTracker } from './proposals.js';
+import { ReadBarrier } from './read-barrier.js';
 import type { Command, SnapshotJob } from './state-machine.js';
-import { TestStateMachine } from './test-state-machine.js';
 
 export interface MasterOptions {
   readonly config: ClusterConfig;
   readonly id: NodeId;
   readonly logger: Logger;
-}
-
-/** Where an applied proposal landed. */
-export interface Applied {
-  readonly index: number;
-  readonly term: number;
-}
-
-interface PendingProposal {
-  readonly data: Uint8Array;
-  readonly deadline: number;
-  readonly resolve: (applied: Applied) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** A proposal the leader appended: it is settled when its index is applied. */
-interface AppendedProposal extends PendingProposal {
-  readonly index: number;
-  readonly term: number;
 }
 
 export interface MasterStatus {
@@ -64,10 +62,14 @@ export interface MasterStatus {
   readonly firstIndex: number;
   readonly lastIndex: number;
   readonly snapshotIndex: number;
-  readonly digest: number;
+  /** The KV store's current and compacted revisions. */
+  readonly revision: number;
+  readonly compactedRevision: number;
   readonly peers: readonly PeerReport[];
   readonly storage: { readonly syncedBatches: number; readonly entriesWritten: number; readonly bytesWritten: number };
   readonly proposalsWaiting: number;
+  readonly readsWaiting: number;
+  readonly watchers: number;
   /** What /readyz answers. */
   readonly ready: boolean;
   readonly uptimeMs: number;
@@ -87,30 +89,45 @@ export interface PeerReport {
 const TURN_MS_MAX = 10_000;
 /** A loop turn longer than this is logged with where its time went. */
 const SLOW_TURN_MS = 50;
+/** Lease revokes the leader proposes per tick at most (etcd rate-limits revokes the same way). */
+const REVOKES_PER_TICK_MAX = 100;
+/** What /v3/maintenance/status reports as the server version: etcd's API level, our build. */
+const ETCD_API_VERSION = '3.4.0';
+
+/** The master's LevelDB: each sublevel picks its own encodings, hence `any` values at the top. */
+type Db = Level<string, any>;
 
 export class Master {
   readonly id: NodeId;
   readonly config: ClusterConfig;
   readonly self: MasterConfig;
+  readonly kv: KvStore;
+  readonly watchHub: WatchHub;
+  readonly lessor: Lessor;
+  /** etcd's cluster id: a hash of the cluster name, the same on every master. */
+  readonly clusterId: bigint;
   private readonly log: Logger;
-  private readonly db: Level<string, any>;
+  private readonly db: Db;
   private readonly storage: RaftStorage;
-  readonly stateMachine: TestStateMachine;
   private readonly node: RawNode;
   private transport: Transport | null = null;
-  private readonly transportAbort = new AbortController();
+  private readonly background = new AbortController();
   private readonly startedAt = Date.now();
 
   private inbox: Message[] = [];
   private readonly unreachable = new Set<NodeId>();
   private ticksPending = 0;
-  private proposalsQueued: PendingProposal[] = [];
-  /** Appended by this master as leader and not yet applied, by log index (so in proposal order). */
-  private readonly waiting = new Map<number, AppendedProposal>();
+  private readonly proposals: ProposalTracker<KvResult | null>;
+  private readonly reads: ReadBarrier;
+  /** Lease revokes this leader has proposed and not yet seen applied. */
+  private readonly revoking = new Set<LeaseId>();
+  private lastCompactionCheckMs = 0;
 
   private tickTimer: NodeJS.Timeout | null = null;
   private loopScheduled = false;
   private loopRunning: Promise<void> | null = null;
+  /** A loop is running (set before its first turn starts, cleared after its last ends). */
+  private loopActive = false;
   private turnStartedAt = 0;
   /** The commit index seen when the current leader became known; MAX while none is known. */
   private catchUpIndex = Number.MAX_SAFE_INTEGER;
@@ -121,21 +138,32 @@ export class Master {
   private fatalError: Error | null = null;
   private readonly onFatal: (error: Error) => void;
 
-  private constructor(
-    options: MasterOptions,
-    db: Level<string, any>,
-    storage: RaftStorage,
-    stateMachine: TestStateMachine,
-    onFatal: (error: Error) => void,
-  ) {
+  private constructor(options: MasterOptions, db: Db, storage: RaftStorage, kv: KvStore, onFatal: (error: Error) => void) {
     this.id = options.id;
     this.config = options.config;
     this.self = masterById(options.config, options.id);
     this.log = options.logger;
     this.db = db;
     this.storage = storage;
-    this.stateMachine = stateMachine;
+    this.kv = kv;
     this.onFatal = onFatal;
+    this.clusterId = createHash('sha256').update(options.config.name).digest().readBigUInt64BE(0);
+    const api = this.config.api;
+    this.proposals = new ProposalTracker(this.id, api.pendingProposalsMax, api.proposalTimeoutMs);
+    this.reads = new ReadBarrier(api.pendingReadsMax, api.proposalTimeoutMs, randomInt(1, 2 ** 31));
+    this.lessor = new Lessor({ now: Date.now, minTtlSeconds: this.minimumLeaseTtl() });
+    const watch = this.config.watch;
+    this.watchHub = new WatchHub({
+      source: kv,
+      eventsQueuedMax: watch.eventsQueuedMax,
+      historyPageRevisions: watch.historyPageRevisions,
+      progressIntervalMs: watch.progressIntervalMs,
+      watchersMax: watch.watchersMax,
+      // Its own coarse timer: the hub retries refused sends and sends progress notifications.
+      tickMs: this.config.raft.tickMs,
+      now: Date.now,
+      signal: this.background.signal,
+    });
     const { tickMs: _tickMs, ...raftSettings } = this.config.raft;
     const raftLogger: RaftLogger = {
       info: (event, fields) => this.log.info(fields, event),
@@ -146,7 +174,7 @@ export class Master {
       id: this.id,
       storage,
       random: seededRandom(randomInt(0, 2 ** 31)),
-      applied: stateMachine.appliedIndex,
+      applied: kv.appliedIndex,
       // Followers refuse proposals naming the leader; the HTTP layer forwards the request there,
       // so that every proposal is appended where its index and term are known.
       proposalForwarding: false,
@@ -163,22 +191,25 @@ export class Master {
     const self = masterById(options.config, options.id);
     const dataDir = isAbsolute(self.dataDir) ? self.dataDir : resolve(self.dataDir);
     await mkdir(dataDir, { recursive: true });
-    const db = new Level<string, any>(dataDir, { valueEncoding: 'view' });
+    const db: Db = new Level(dataDir, { valueEncoding: 'view' });
     await db.open();
     try {
       const voters = options.config.masters.map((m) => m.id).sort((a, b) => a - b);
       const storage = await RaftStorage.open({ db, dataDir, bootstrapConfState: { voters } });
-      const stateMachine = await TestStateMachine.open(db);
-      const master = new Master(options, db, storage, stateMachine, onFatal);
+      const kvSettings = options.config.kv;
+      const kv = await KvStore.open({
+        db,
+        sessionTtlMs: kvSettings.sessionTtlMs,
+        sessionsMax: kvSettings.sessionsMax,
+        txnOpsMax: kvSettings.txnOpsMax,
+        leaseTtlMaxSeconds: kvSettings.leaseTtlMaxSeconds,
+      });
+      const master = new Master(options, db, storage, kv, onFatal);
       await master.startTransport();
-      master.tickTimer = setInterval(() => {
-        master.ticksPending++;
-        master.expireProposals();
-        master.kick();
-      }, options.config.raft.tickMs);
+      master.tickTimer = setInterval(() => master.onTick(), options.config.raft.tickMs);
       const status = master.node.status();
       options.logger.info(
-        { dataDir, term: status.term, commit: status.commit, applied: stateMachine.appliedIndex, lastIndex: status.lastIndex, voters },
+        { dataDir, term: status.term, commit: status.commit, applied: kv.appliedIndex, revision: kv.currentRevision(), lastIndex: status.lastIndex, voters },
         'master started',
       );
       master.kick();
@@ -193,9 +224,7 @@ export class Master {
     const transport = this.config.transport;
     this.transport = await Transport.start({
       self: { id: this.id, host: this.self.peer.host, port: this.self.peer.port },
-      peers: this.config.masters
-        .filter((m) => m.id !== this.id)
-        .map((m) => ({ id: m.id, host: m.peer.host, port: m.peer.port })),
+      peers: this.config.masters.filter((m) => m.id !== this.id).map((m) => ({ id: m.id, host: m.peer.host, port: m.peer.port })),
       clusterName: this.config.name,
       secret: this.config.secret,
       queueBytesMax: transport.queueBytesMax,
@@ -213,18 +242,31 @@ export class Master {
         this.kick();
       },
       logger: this.log,
-      signal: this.transportAbort.signal,
+      signal: this.background.signal,
     });
+  }
+
+  /** The coarse timer: one Raft tick, plus every deadline and leader-only duty. */
+  private onTick(): void {
+    const now = Date.now();
+    this.ticksPending++;
+    this.proposals.expire(now, this.node.raft.lead);
+    this.reads.expire(now);
+    this.kick();
   }
 
   // ---- the loop ----
 
   private kick(): void {
-    if (this.loopScheduled || this.loopRunning !== null || this.fatalError !== null) return;
+    if (this.loopScheduled || this.loopActive || this.fatalError !== null) return;
     this.loopScheduled = true;
     setImmediate(() => {
       this.loopScheduled = false;
+      // Active before runLoop() starts: a turn may call kick() before runLoop() has returned its
+      // promise (a leader duty proposing), and must not start a second loop beside this one.
+      this.loopActive = true;
       this.loopRunning = this.runLoop().finally(() => {
+        this.loopActive = false;
         this.loopRunning = null;
         if (this.hasInput()) this.kick();
       });
@@ -233,7 +275,12 @@ export class Master {
 
   private hasInput(): boolean {
     return (
-      this.inbox.length > 0 || this.ticksPending > 0 || this.proposalsQueued.length > 0 || this.unreachable.size > 0 || this.snapshotBuilt !== null
+      this.inbox.length > 0 ||
+      this.ticksPending > 0 ||
+      this.proposals.hasQueued() ||
+      this.reads.hasArriving() ||
+      this.unreachable.size > 0 ||
+      this.snapshotBuilt !== null
     );
   }
 
@@ -259,7 +306,14 @@ export class Master {
     this.unreachable.clear();
     const ticks = this.ticksPending;
     for (; this.ticksPending > 0; this.ticksPending--) this.node.tick();
-    this.proposeQueued();
+    if (ticks > 0) this.leaderDuties();
+    const now = Date.now();
+    this.proposals.proposeQueued(now, (data) => {
+      const position = this.node.propose(data);
+      invariant(position !== null, `master ${this.id}: a proposal was forwarded although forwarding is off`);
+      return position;
+    });
+    this.reads.ask((context) => this.node.readIndex(context));
     const stepped = performance.now();
     let ready: Ready | null = null;
     if (this.node.hasReady()) {
@@ -300,30 +354,6 @@ export class Master {
     }
   }
 
-  /**
-   * Proposals are made only on the leader, where the core says where each one lands; a follower
-   * refuses with the leader's id and the HTTP layer forwards the request there (DESIGN).
-   */
-  private proposeQueued(): void {
-    const queued = this.proposalsQueued;
-    this.proposalsQueued = [];
-    const now = Date.now();
-    for (const p of queued) {
-      if (p.deadline <= now) {
-        p.reject(this.timeoutError());
-        continue;
-      }
-      try {
-        const position = this.node.propose(p.data);
-        invariant(position !== null, `master ${this.id}: a proposal was forwarded although forwarding is off`);
-        this.waiting.set(position.index, { ...p, index: position.index, term: position.term });
-      } catch (error) {
-        if (!(error instanceof RaftError)) throw error;
-        p.reject(error);
-      }
-    }
-  }
-
   /** DESIGN's order for one Ready (house rule 5). */
   private async handleReady(ready: Ready): Promise<void> {
     const transport = this.transport as Transport;
@@ -333,36 +363,43 @@ export class Master {
     await this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
     transport.send(ready.messagesAfterPersist);
     if (ready.snapshot !== null) {
-      await this.stateMachine.restore(ready.snapshot);
-      this.log.info({ index: ready.snapshot.metadata.index, bytes: ready.snapshot.data.byteLength }, 'restored snapshot from the leader');
+      await this.kv.restore(ready.snapshot);
+      // A restore publishes no events: the hub sends its watchers back to history for the gap.
+      this.watchHub.resync();
+      this.log.info({ index: ready.snapshot.metadata.index, bytes: ready.snapshot.data.byteLength, revision: this.kv.currentRevision() }, 'restored snapshot from the leader');
+      if (this.lessor.isPrimary()) this.lessor.promote(this.kv.leases(), 0);
     }
+    for (const rs of ready.readStates) this.reads.confirmed(rs.context, rs.index);
     if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    this.reads.applied(this.kv.appliedIndex);
   }
 
   private async apply(entries: readonly Entry[]): Promise<void> {
     const commands: Command[] = entries.map((e) => ({ index: e.index, term: e.term, payload: e.data.byteLength === 0 ? null : e.data }));
-    await this.stateMachine.apply(commands);
-    for (const entry of entries) {
-      const p = this.waiting.get(entry.index);
-      if (p === undefined) continue;
-      this.waiting.delete(entry.index);
-      if (entry.term === p.term) {
-        p.resolve({ index: entry.index, term: entry.term });
-      } else {
-        // Another leader's entry took this index: ours was never committed and never will be.
-        p.reject(
-          new MasterError(MasterErrorCode.ProposalLost, `master ${this.id}: the leader changed before the proposal at ${p.index} (term ${p.term}) committed; it was not applied`, {
-            leader: this.node.raft.lead,
-          }),
-        );
-      }
+    const results = await this.kv.apply(commands);
+    const leader = this.node.raft.lead;
+    entries.forEach((entry, i) => {
+      const result = results[i] ?? null;
+      this.proposals.applied(entry.index, entry.term, result, leader);
+      if (this.lessor.isPrimary() && entry.data.byteLength > 0) this.trackLeases(entry.data, result);
+    });
+  }
+
+  /** Keeps the leader's lessor in step with lease grants and revokes as they are applied. */
+  private trackLeases(data: Uint8Array, result: KvResult | null): void {
+    if (result === null || !result.ok) return;
+    const { operation } = decodeKvCommand(data);
+    if ('leaseGrant' in operation) this.lessor.granted(operation.leaseGrant.id, operation.leaseGrant.ttl);
+    else if ('leaseRevoke' in operation) {
+      this.lessor.revoked(operation.leaseRevoke.id);
+      this.revoking.delete(operation.leaseRevoke.id);
     }
   }
 
   /**
-   * Snapshots are built off the loop (the state machine captures its state, then encodes it while
-   * the loop goes on) and recorded in storage by a later turn, since storage writes stay serialized
-   * with persist.
+   * Snapshots are built off the loop (the store captures its state, then encodes it while the loop
+   * goes on) and recorded in storage by a later turn, since storage writes stay serialized with
+   * persist.
    */
   private async maybeSnapshot(): Promise<void> {
     const built = this.snapshotBuilt;
@@ -373,8 +410,8 @@ export class Master {
     }
     if (this.snapshotJob !== null) return;
     const snapshotIndex = this.storage.snapshot().metadata.index;
-    if (this.stateMachine.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax) return;
-    const job = this.stateMachine.beginSnapshot();
+    if (this.kv.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax) return;
+    const job = this.kv.beginSnapshot();
     const startedAt = performance.now();
     this.snapshotJob = job;
     job.data.then(
@@ -407,6 +444,47 @@ export class Master {
     this.log.info({ role, leader }, leader === NONE ? `now ${role}, no leader known` : `now ${role}, leader is ${leader}`);
     // Readiness: catch up to the commit index seen on learning of this leader (see isReady()).
     this.catchUpIndex = leader === NONE ? Number.MAX_SAFE_INTEGER : this.node.raft.raftLog.committed;
+    this.reads.leaderChanged();
+    if (role === 'leader' && !this.lessor.isPrimary()) {
+      // A new leader gives every lease one more election timeout before expiring any (issue 4).
+      const extendMs = this.config.raft.electionTimeoutTicks * this.config.raft.tickMs;
+      this.lessor.promote(this.kv.leases(), extendMs);
+      this.lastCompactionCheckMs = Date.now();
+      this.log.info({ leases: this.kv.leases().length, extendMs }, 'leading: lease expiry and history compaction started');
+    } else if (role !== 'leader' && this.lessor.isPrimary()) {
+      // DESIGN rule 5: leader-only work stops with leadership.
+      this.lessor.demote();
+      this.revoking.clear();
+      this.log.info({}, 'no longer leading: lease expiry and history compaction stopped');
+    }
+  }
+
+  /**
+   * Leader-only work, once per turn with ticks: propose revokes for expired leases, and compact
+   * history past the retention window. Stale decisions cannot commit wrongly: a revoke of a lease
+   * already gone fails harmlessly, and compaction never passes the retention bounds.
+   */
+  private leaderDuties(): void {
+    if (!this.lessor.isPrimary() || this.stopping) return;
+    for (const id of this.lessor.expired(REVOKES_PER_TICK_MAX)) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.log.info({ lease: id }, 'lease expired: proposing its revoke');
+      this.proposeKv({ operation: { leaseRevoke: { id } }, session: null, proposedAtMs: Date.now() }).then(
+        () => this.revoking.delete(id),
+        () => this.revoking.delete(id),
+      );
+    }
+    const now = Date.now();
+    const kv = this.config.kv;
+    if (now - this.lastCompactionCheckMs < kv.compactionCheckMs) return;
+    this.lastCompactionCheckMs = now;
+    const target = Math.min(this.kv.currentRevision() - kv.historyRevisionsMin, this.kv.revisionAt(now - kv.historyAgeMsMin));
+    if (target <= this.kv.compactedRevision()) return;
+    this.log.info({ revision: target, compacted: this.kv.compactedRevision() }, 'compacting history past the retention window');
+    this.proposeKv({ operation: { compaction: { revision: target, physical: false } }, session: null, proposedAtMs: now }).catch((error: unknown) => {
+      this.log.warn({ err: error, revision: target }, 'history compaction not applied');
+    });
   }
 
   private fail(error: Error): void {
@@ -416,50 +494,79 @@ export class Master {
     this.onFatal(error);
   }
 
-  // ---- proposals ----
+  // ---- what the API asks ----
+
+  /** Checks a write before it is proposed (rule 7): bad input never reaches the log. */
+  validate(operation: KvOperation): void {
+    validateKvOperation(operation, { txnOpsMax: this.config.kv.txnOpsMax, leaseTtlMaxSeconds: this.config.kv.leaseTtlMaxSeconds });
+  }
 
   /**
-   * Proposes `data` and resolves once it is applied on this master. Rejects with a RaftError
-   * (RAFT_PROPOSAL_DROPPED: no leader, or too much uncommitted) or a MasterError (stopping,
-   * overloaded, timed out: a timed-out proposal may still take effect).
+   * Proposes a KV command on this master, which must lead (followers refuse, naming the leader:
+   * RaftError RAFT_PROPOSAL_DROPPED), and resolves with its result once applied here.
    */
-  propose(data: Uint8Array): Promise<Applied> {
+  async proposeKv(command: KvCommand): Promise<KvResult | null> {
+    if (this.stopping) throw new MasterError(MasterErrorCode.Stopping, `master ${this.id} is shutting down`);
+    const applied = this.proposals.add(encodeKvCommand(command), Date.now());
+    this.kick();
+    return (await applied).result;
+  }
+
+  /** Resolves once a read against the local store is linearizable (ReadIndex confirmed and applied). */
+  linearizableRead(): Promise<void> {
     if (this.stopping) return Promise.reject(new MasterError(MasterErrorCode.Stopping, `master ${this.id} is shutting down`));
-    if (this.proposalsQueued.length + this.waiting.size >= this.config.api.pendingProposalsMax) {
-      return Promise.reject(
-        new MasterError(MasterErrorCode.Overloaded, `master ${this.id}: ${this.config.api.pendingProposalsMax} proposals are already waiting (api.pendingProposalsMax)`),
-      );
-    }
-    return new Promise<Applied>((resolvePromise, rejectPromise) => {
-      this.proposalsQueued.push({
-        data,
-        deadline: Date.now() + this.config.api.proposalTimeoutMs,
-        resolve: resolvePromise,
-        reject: rejectPromise,
-      });
-      this.kick();
-    });
+    const waiting = this.reads.wait(Date.now());
+    this.kick();
+    return waiting;
   }
 
-  /** Fails proposals past their deadline; `waiting` is in index order, so the oldest come first. */
-  private expireProposals(): void {
-    const now = Date.now();
-    for (const [index, p] of this.waiting) {
-      if (p.deadline > now) break;
-      this.waiting.delete(index);
-      p.reject(this.timeoutError());
-    }
+  leaderId(): NodeId {
+    return this.node.raft.lead;
   }
 
-  private timeoutError(): MasterError {
-    return new MasterError(
-      MasterErrorCode.ProposalTimeout,
-      `master ${this.id}: proposal not applied within ${this.config.api.proposalTimeoutMs} ms; it may still take effect`,
-      { leader: this.node.raft.lead },
-    );
+  /** The TTL a grant gets (etcd's floor from this cluster's timing, and its ceiling), decided before proposing. */
+  leaseGrantTtl(ttlSeconds: number): number {
+    return grantTtlSeconds(ttlSeconds, { minTtlSeconds: this.minimumLeaseTtl(), maxTtlSeconds: this.config.kv.leaseTtlMaxSeconds });
   }
 
-  // ---- what others ask ----
+  private minimumLeaseTtl(): number {
+    return minLeaseTtlSeconds(this.config.raft);
+  }
+
+  leaderApi(): { id: number; host: string; port: number } | null {
+    const leader = this.config.masters.find((m) => m.id === this.node.raft.lead);
+    return leader === undefined ? null : { id: leader.id, host: leader.api.host, port: leader.api.port };
+  }
+
+  /** etcd's response header; revision 0 means the store's current revision (as etcd fills it). */
+  etcdHeader(revision: number): EtcdHeader {
+    return { clusterId: this.clusterId, memberId: BigInt(this.id), revision: revision === 0 ? this.kv.currentRevision() : revision, raftTerm: this.node.raft.term };
+  }
+
+  etcdStatus(): MaintenanceStatus {
+    const s = this.node.status();
+    return {
+      version: ETCD_API_VERSION,
+      dbSize: this.storage.stats.bytesWritten,
+      dbSizeInUse: this.storage.stats.bytesWritten,
+      leader: BigInt(s.lead),
+      raftIndex: s.commit,
+      raftTerm: s.term,
+      raftAppliedIndex: this.kv.appliedIndex,
+      errors: [],
+      isLearner: false,
+    };
+  }
+
+  members(): Member[] {
+    return this.config.masters.map((m) => ({
+      id: BigInt(m.id),
+      name: `master-${m.id}`,
+      peerUrls: [`http://${m.peer.host}:${m.peer.port}`],
+      clientUrls: [`http://${m.api.host}:${m.api.port}`],
+      isLearner: false,
+    }));
+  }
 
   status(): MasterStatus {
     const s = this.node.status();
@@ -471,11 +578,12 @@ export class Master {
       term: s.term,
       leader: s.lead,
       commit: s.commit,
-      applied: this.stateMachine.appliedIndex,
+      applied: this.kv.appliedIndex,
       firstIndex: s.firstIndex,
       lastIndex: s.lastIndex,
       snapshotIndex: this.storage.snapshot().metadata.index,
-      digest: this.stateMachine.digest,
+      revision: this.kv.currentRevision(),
+      compactedRevision: this.kv.compactedRevision(),
       peers: this.config.masters
         .filter((m) => m.id !== this.id)
         .map((m) => {
@@ -491,7 +599,9 @@ export class Master {
           };
         }),
       storage: { ...this.storage.stats },
-      proposalsWaiting: this.proposalsQueued.length + this.waiting.size,
+      proposalsWaiting: this.proposals.size,
+      readsWaiting: this.reads.size,
+      watchers: this.watchHub.watcherCount(),
       ready: this.isReady(),
       uptimeMs: Date.now() - this.startedAt,
     };
@@ -508,7 +618,7 @@ export class Master {
    * runs ahead of its apply for a turn, and readiness must not flicker.)
    */
   isReady(): boolean {
-    return !this.stopping && this.node.raft.lead !== NONE && this.stateMachine.appliedIndex >= this.catchUpIndex;
+    return !this.stopping && this.node.raft.lead !== NONE && this.kv.appliedIndex >= this.catchUpIndex;
   }
 
   /** Alive: not failed, and no loop turn stuck for long. */
@@ -519,8 +629,8 @@ export class Master {
   // ---- shutdown ----
 
   /**
-   * Stops cleanly: takes no new proposals, hands leadership to the most up-to-date connected
-   * follower (so that writes see no gap), finishes the turn in flight, then closes peers and
+   * Stops cleanly: takes no new work, hands leadership to the most up-to-date connected follower
+   * (so that writes see no gap), finishes the turn in flight, then closes watches, peers and
    * storage. Proposals still waiting are rejected (they may yet take effect).
    */
   async stop(): Promise<void> {
@@ -533,12 +643,14 @@ export class Master {
     while (this.loopRunning !== null || this.loopScheduled) await (this.loopRunning ?? new Promise((r) => setImmediate(r)));
     // A snapshot still being built reads the database: let it finish before closing it.
     await this.snapshotJob?.data.catch(() => undefined);
-    const stopped = new MasterError(MasterErrorCode.Stopping, `master ${this.id} stopped before the proposal was applied; it may still take effect`);
-    for (const p of this.proposalsQueued) p.reject(stopped);
-    for (const p of this.waiting.values()) p.reject(stopped);
-    this.proposalsQueued = [];
-    this.waiting.clear();
-    this.transportAbort.abort(new Error('master stopping'));
+    const stopped = new MasterError(MasterErrorCode.Stopping, `master ${this.id} stopped before the request finished; a write may still take effect`);
+    this.proposals.rejectAll(stopped);
+    this.reads.rejectAll(stopped);
+    this.lessor.demote();
+    this.watchHub.close();
+    // A history read still in flight reads the database: let it finish before closing it.
+    await this.watchHub.idle();
+    this.background.abort(new Error('master stopping'));
     await this.transport?.close();
     await this.storage.close();
     await this.db.close();

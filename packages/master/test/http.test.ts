@@ -1,5 +1,6 @@
-// The master's HTTP port answers bad requests with a clear error that names what is wrong, and
-// changes nothing; good ones are applied and read back. One in-process master (a cluster of one).
+// The master's HTTP port: status and health, etcd's API through the gateway (a write applied and
+// read back, linearizably), and bad requests answered with a clear error that changes nothing.
+// One in-process master (a cluster of one).
 
 import { once } from 'node:events';
 import type { Server } from 'node:http';
@@ -10,11 +11,13 @@ import pino from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePorts } from '../../../scripts/lib/temp-cluster.js';
-import { Master, createApiServer, parseClusterConfig } from '../src/index.js';
+import { createEtcdGateway, etcdGatewayDefaults, type EtcdGateway } from '../src/etcd/gateway.js';
+import { Master, createApiServer, createKvService, parseClusterConfig } from '../src/index.js';
 
 let dir: string;
 let master: Master;
 let server: Server;
+let gateway: EtcdGateway;
 let base: string;
 
 beforeAll(async () => {
@@ -30,7 +33,8 @@ beforeAll(async () => {
   master = await Master.start({ config, id: 1, logger }, (error) => {
     throw error;
   });
-  server = createApiServer({ master, logger, bodyBytesMax: config.api.bodyBytesMax });
+  gateway = createEtcdGateway({ ...etcdGatewayDefaults, requestBytesMax: config.api.bodyBytesMax, service: createKvService(master), logger });
+  server = createApiServer({ master, logger, gateway });
   server.listen(apiPort, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${apiPort}`;
@@ -40,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server.close();
+  await gateway.close();
   server.closeAllConnections();
   await master.stop();
   await rm(dir, { recursive: true, force: true });
@@ -60,30 +65,38 @@ describe('the master HTTP port', () => {
     expect(status).toMatchObject({ id: 1, role: 'leader', leader: 1, cluster: 'http-test' });
   });
 
-  test('a proposal is applied and read back at the index it was given', async () => {
-    const created = await call('POST', '/test/proposals', 'hello');
-    expect(created.status).toBe(201);
-    const index = created.json['index'] as number;
-    const read = await request(`${base}/test/entries/${index}`);
-    expect(read.statusCode).toBe(200);
-    expect(await read.body.text()).toBe('hello');
+  test('a put is applied and a linearizable range reads it back, with etcd headers', async () => {
+    const key = Buffer.from('hello').toString('base64');
+    const put = await call('POST', '/v3/kv/put', JSON.stringify({ key, value: Buffer.from('world').toString('base64') }));
+    expect(put.status).toBe(200);
+    const revision = (put.json['header'] as { revision: string }).revision;
+    const range = await call('POST', '/v3/kv/range', JSON.stringify({ key }));
+    expect(range.status).toBe(200);
+    expect(range.json['kvs']).toEqual([{ key, create_revision: revision, mod_revision: revision, version: '1', value: Buffer.from('world').toString('base64') }]);
+    expect(range.json['header']).toMatchObject({ member_id: '1', revision, raft_term: expect.any(String) });
+    expect(master.status().revision).toBe(Number(revision));
   });
 
   test.each([
-    ['POST', '/test/proposals', '', 400, 'BadRequest', /body \(the payload to propose\) is empty/],
-    ['POST', '/test/proposals', 'x'.repeat(2048), 413, 'RequestEntityTooLarge', /exceeds the limit of 1024 bytes/],
-    ['PUT', '/test/proposals', 'x', 405, 'MethodNotAllowed', /use POST/],
-    ['GET', '/test/entries/99999', undefined, 404, 'NotFound', /entry 99999 is not applied here/],
-    ['GET', '/test/entries/-1', undefined, 404, 'NotFound', /no such endpoint/],
-    ['GET', '/nope', undefined, 404, 'NotFound', /GET \/nope: no such endpoint/],
-  ] as const)('%s %s with a bad request: %i %s, and nothing changes', async (method, path, body, status, code, message) => {
+    ['POST', '/v3/kv/put', '{"key": "not base64!"}', 400, 3],
+    ['POST', '/v3/kv/put', '{"value": "eA=="}', 400, 3],
+    ['POST', '/v3/kv/range', '{"key": "eA==", "revision": "999999"}', 400, 11],
+    ['POST', '/v3/kv/put', `{"key": "eA==", "value": "${'x'.repeat(4 * 1024 * 1024)}"}`, 429, 8],
+  ] as const)('%s %s with a bad request: %i (gRPC code %i) with etcd\'s error body, and nothing changes', async (method, path, body, status, code) => {
     const before = master.status();
     const answer = await call(method, path, body);
     expect(answer.status).toBe(status);
     expect(answer.json['code']).toBe(code);
-    expect(String(answer.json['message'])).toMatch(message);
+    expect(answer.json['error']).toBe(answer.json['message']);
+    expect(String(answer.json['message']).length).toBeGreaterThan(10);
     const after = master.status();
     expect(after.lastIndex).toBe(before.lastIndex);
-    expect(after.applied).toBe(before.applied);
+    expect(after.revision).toBe(before.revision);
+  });
+
+  test('an unknown path is a 404 naming it', async () => {
+    const answer = await call('GET', '/nope');
+    expect(answer.status).toBe(404);
+    expect(String(answer.json['message'])).toMatch(/GET \/nope: no such endpoint/);
   });
 });
