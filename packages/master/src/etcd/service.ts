@@ -24,21 +24,17 @@ import type {
   TxnRequest,
   TxnResponse,
   WatchCreateRequest,
-  WatchResponse,
+  WatchHandle,
+  WatchSink,
 } from '@raftplane/kv';
 
-/** Where a watch's responses go. `send` returns false when the receiver cannot keep up: the watch is then canceled. */
-export interface WatchSink {
-  send(response: WatchResponse): boolean;
-}
-
-export interface WatchHandle {
-  readonly watchId: number;
-  /** Stops the watch; no response is sent after this returns. */
-  cancel(): void;
-  /** Asks for a progress notification (an empty response with the current revision). */
-  requestProgress(): void;
-}
+/**
+ * Where a watch's responses go, and the handle of a watch: the watch hub's own contract (kv's
+ * watch-hub.ts). `send` returning false means "not now": the hub keeps the response, retries, and
+ * cancels the watch with a reason once its queue bound is reached; a canceled response is a
+ * watch's last and the sink always delivers it.
+ */
+export type { WatchHandle, WatchSink } from '@raftplane/kv';
 
 /** etcd's response header, as the gateway must send it on every response. */
 export interface EtcdHeader {
