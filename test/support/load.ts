@@ -1,12 +1,15 @@
-// A write load for process tests: concurrent clients proposing unique payloads, recording what
-// was acknowledged (and where it landed) and what failed or is unknown.
+// A write load for process tests: concurrent clients putting unique keys through the etcd API,
+// recording what was acknowledged (and at which revision) and what failed or is unknown. Each
+// client writes with a session (client id and sequence), so its retries apply at most once.
+
+import { randomUUID } from 'node:crypto';
 
 import type { MasterClient } from '@raftplane/master';
 
 export interface Acknowledged {
-  readonly index: number;
-  readonly term: number;
-  readonly payload: string;
+  /** The key written; its value is the key too. */
+  readonly key: string;
+  readonly revision: number;
   /** When the client got the answer (ms since the epoch). */
   readonly at: number;
 }
@@ -31,12 +34,12 @@ export class WriteLoad {
   }
 
   private async worker(w: number): Promise<void> {
-    const encoder = new TextEncoder();
+    const clientId = randomUUID();
     for (let seq = 0; !this.stopped; seq++) {
-      const payload = `${this.prefix}${w}-${seq}`;
-      const outcome = await this.client.propose(encoder.encode(payload), 3_000);
-      if (outcome.ok) this.acknowledged.push({ index: outcome.applied.index, term: outcome.applied.term, payload, at: Date.now() });
-      else if (outcome.status === 504 || outcome.status === 0) this.unknown++;
+      const key = `${this.prefix}${w}-${seq}`;
+      const outcome = await this.client.put(key, key, { deadlineMs: 3_000, session: { clientId, sequence: seq + 1 } });
+      if (outcome.ok) this.acknowledged.push({ key, revision: outcome.revision, at: Date.now() });
+      else if (outcome.status === 0 || outcome.message === 'etcdserver: request timed out') this.unknown++;
       else this.failed++;
       if (!outcome.ok) await new Promise((r) => setTimeout(r, 20));
     }
