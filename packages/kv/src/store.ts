@@ -3,10 +3,15 @@
 // replicated client session table, leases, lazy compaction, snapshots and the history its watch
 // hub reads. It satisfies the master's StateMachine and the hub's HistorySource.
 //
-// Concurrency: apply() runs one at a time and works on a fork of the state; the fork replaces the
-// state only once its batch is written, then the revisions are published. Reads (range, history)
-// run meanwhile against the state last written: they take what they need from memory
-// synchronously, with a LevelDB snapshot taken in the same tick for values on disk.
+// Concurrency: applyAhead() runs one at a time and works on a fork of the newest applied state
+// (the head); its results are final at once, and its batch is queued behind the batches before it
+// (write-behind, as etcd answers from its backend's buffer before the batch commits). A fork
+// replaces the visible state only once its batch is written, then its revisions are published.
+// Reads (range, history, snapshots) use the visible state, which is always what is on disk: they
+// take what they need from memory synchronously, with a LevelDB snapshot taken in the same tick
+// for values on disk. Two rules keep that true while batches are in flight: a batch adds only
+// revisions above the visible one, and it sweeps only history below the visible compacted
+// revision (which no reader of the visible state may ask for).
 
 import assert from 'node:assert/strict';
 import type { BatchOperation, Level } from 'level';
@@ -100,6 +105,20 @@ class ApplyBatch {
   }
 }
 
+interface SweepProgress {
+  readonly cursor: SweepCursor | null;
+  /** The compacted revision every key has been swept for. */
+  readonly swept: number;
+}
+
+/** A batch applied in memory and queued for the disk. */
+interface InFlightBatch {
+  /** The state once the batch is on disk. */
+  readonly state: MvccState;
+  readonly batch: ApplyBatch;
+  readonly sweep: SweepProgress;
+}
+
 function invalidOption(name: string, value: unknown, expected: string): KvError {
   return new KvError('KV_INVALID_ARGUMENT', `etcdserver: invalid argument: KvStoreOptions.${name} (${String(value)}) must be ${expected}`, { option: name });
 }
@@ -142,9 +161,15 @@ export class KvStore {
   private readonly sessionTtlMs: number;
   private readonly sessionsMax: number;
   private readonly limits: KvLimits;
-  /** The state as last written to disk. Replaced whole by apply and restore, never edited. */
+  /** The state as last written to disk (the visible state). Replaced whole by a written batch and by restore, never edited. */
   private state = new MvccState();
-  /** An apply or a restore is under way: they write, so they run one at a time, and no snapshot begins meanwhile. */
+  /** Applied in memory, their batches queued or being written, oldest first. */
+  private readonly inFlight: InFlightBatch[] = [];
+  /** The last queued batch's write: the next one starts after it. */
+  private writeTail: Promise<void> = Promise.resolve();
+  /** A batch that failed to reach the disk: nothing more is applied (the master stops and replays its log). */
+  private writeError: Error | null = null;
+  /** An applyAhead() or a restore is under way: they run one at a time, and no snapshot begins meanwhile. */
   private writing = false;
   /** Set while a restore's batch may be on its way to disk: disk reads wait for it. */
   private restoring: Promise<void> | null = null;
@@ -204,18 +229,37 @@ export class KvStore {
   // ---- apply ----
 
   /**
-   * Applies committed entries in order: one result per entry (null for an empty entry; an error
-   * result changed nothing but the session table and clock). Writes everything and the applied
-   * index in one batch, then publishes each new revision to the subscribers, in order.
+   * Applies committed entries in order and resolves once their batch is on disk: one result per
+   * entry (null for an empty entry; an error result changed nothing but the session table and
+   * clock). See applyAhead().
    */
   async apply(commands: readonly StoreCommand[]): Promise<(KvResult | null)[]> {
-    assert.ok(!this.writing, 'kv store: apply() while an apply or a restore runs');
-    if (commands.length === 0) return [];
+    const { results, written } = await this.applyAhead(commands);
+    await written;
+    return results;
+  }
+
+  /**
+   * Applies committed entries in order, in memory: the results are final when this resolves (the
+   * entries are committed, so a crash before their batch lands replays them to the same results).
+   * Everything they write and the applied index go to disk in one batch (rule 4), queued behind
+   * the batches before it and, when given, after `writeAfter` (the master orders it after the
+   * write of the commit index that committed the entries, so that the disk never holds an applied
+   * index above its commit index); `written` resolves once it is there, the visible state
+   * (appliedIndex, currentRevision, reads) has moved to it and its revisions are published, in
+   * order. A batch that fails rejects `written` and every later call: the caller must stop.
+   */
+  async applyAhead(commands: readonly StoreCommand[], writeAfter?: Promise<unknown>): Promise<{ results: (KvResult | null)[]; written: Promise<void> }> {
+    assert.ok(!this.writing, 'kv store: applyAhead() while an apply or a restore runs');
+    if (this.writeError !== null) throw this.writeError;
+    if (commands.length === 0) return { results: [], written: this.writeTail };
     this.writing = true;
     try {
       const batch = new ApplyBatch();
-      let work = this.state.fork();
-      const sweep = this.sweep(work, batch);
+      const base = this.inFlight[this.inFlight.length - 1];
+      const head = base?.state ?? this.state;
+      let work = head.fork();
+      const sweep = this.sweep(work, batch, base?.sweep ?? { cursor: this.sweepCursor, swept: this.sweptRevision });
       const results: (KvResult | null)[] = [];
       for (const command of commands) {
         assert.equal(command.index, work.appliedIndex + 1, `kv store: applying index ${command.index} after ${work.appliedIndex}`);
@@ -228,18 +272,41 @@ export class KvStore {
         work = outcome.state;
         results.push(outcome.result);
       }
-      const before = this.state.currentRevision;
-      await this.write(before, work, batch);
-      this.state = work;
-      this.sweepCursor = sweep.cursor;
-      this.sweptRevision = sweep.swept;
-      assert.equal(this.appliedIndex, (commands[commands.length - 1] as StoreCommand).index, 'kv store: applied index after apply');
+      assert.equal(work.appliedIndex, (commands[commands.length - 1] as StoreCommand).index, 'kv store: applied index after apply');
       assert.equal(results.length, commands.length, `kv store: ${results.length} results for ${commands.length} commands`);
-      this.publish(batch.revisions);
-      return results;
+      const entry: InFlightBatch = { state: work, batch, sweep };
+      this.inFlight.push(entry);
+      const previous = this.writeTail;
+      const written = (async () => {
+        await previous;
+        await writeAfter;
+        await this.write(head.currentRevision, work, batch);
+        assert.equal(this.inFlight[0], entry, 'kv store: batches written out of order');
+        this.inFlight.shift();
+        this.state = work;
+        this.sweepCursor = sweep.cursor;
+        this.sweptRevision = sweep.swept;
+        this.publish(batch.revisions);
+      })();
+      written.catch((error: Error) => {
+        this.writeError ??= error;
+      });
+      this.writeTail = written;
+      return { results, written };
     } finally {
       this.writing = false;
     }
+  }
+
+  /** Applied entries whose batch is not yet on disk. */
+  batchesInFlight(): number {
+    return this.inFlight.length;
+  }
+
+  /** Resolves once every batch applied so far is on disk (rejects if one failed). */
+  async settled(): Promise<void> {
+    while (this.inFlight.length > 0) await this.writeTail;
+    if (this.writeError !== null) throw this.writeError;
   }
 
   private async applyCommand(work: MvccState, command: KvCommand, batch: ApplyBatch): Promise<{ state: MvccState; result: KvResult }> {
@@ -302,18 +369,32 @@ export class KvStore {
   }
 
   private async sessionResult(clientId: string, batch: ApplyBatch): Promise<Uint8Array> {
-    const pending = batch.results.get(clientId);
-    if (pending !== undefined) return pending;
+    // The newest result first: this batch's, then those of batches still in flight, then the disk's.
+    for (const source of [batch, ...this.inFlight.map((f) => f.batch).reverse()]) {
+      const pending = source.results.get(clientId);
+      if (pending !== undefined) return pending;
+    }
     const key = sessionKey(clientId);
     const bytes = await this.meta.get(key);
     assert.ok(bytes !== undefined, `kv-meta record ${JSON.stringify(key)} of a known session is missing`);
     return checked('data directory', `kv-meta record ${JSON.stringify(key)}`, () => decodeSessionRecord(key, bytes)).result;
   }
 
-  /** Values of older revisions for txn ranges: this batch's own first, then the disk (nothing else writes it meanwhile). */
+  /**
+   * Values of older revisions for txn ranges: this batch's own and those of batches in flight
+   * first, then the disk (records there never change; sweeps delete only compacted ones).
+   */
   private applyReader(batch: ApplyBatch): ValueReader {
     return async (wanted) => {
-      const values: (Uint8Array | undefined)[] = wanted.map((w) => batch.values.get(`${w.entry.main}.${w.entry.sub}`));
+      const batches = [batch, ...this.inFlight.map((f) => f.batch)];
+      const values: (Uint8Array | undefined)[] = wanted.map((w) => {
+        const name = `${w.entry.main}.${w.entry.sub}`;
+        for (const b of batches) {
+          const value = b.values.get(name);
+          if (value !== undefined) return value;
+        }
+        return undefined;
+      });
       const missing = wanted.filter((_, i) => values[i] === undefined);
       const read = missing.length === 0 ? [] : await this.diskReader(undefined)(missing);
       let next = 0;
@@ -321,18 +402,22 @@ export class KvStore {
     };
   }
 
-  /** One bounded slice of the sweep of compacted history (see sweep.ts), into this batch. */
-  private sweep(work: MvccState, batch: ApplyBatch): { cursor: SweepCursor | null; swept: number } {
-    const revision = work.compactedRevision;
+  /**
+   * One bounded slice of the sweep of compacted history (see sweep.ts), into this batch, going on
+   * from `after` (the sweep of the batch before). Only below the visible compacted revision: a
+   * compaction still in flight may not delete what readers of the visible state can still ask for.
+   */
+  private sweep(work: MvccState, batch: ApplyBatch, after: SweepProgress): SweepProgress {
+    const revision = Math.min(work.compactedRevision, this.state.compactedRevision);
     trimTimes(work, revision);
-    let cursor = this.sweepCursor;
+    let cursor = after.cursor;
     if (cursor === null) {
-      if (revision <= this.sweptRevision) return { cursor: null, swept: this.sweptRevision };
+      if (revision <= after.swept) return { cursor: null, swept: after.swept };
       cursor = { passRevision: revision, from: undefined };
     }
     const { deletes, next } = sweepKeys(work, revision, cursor.from);
     batch.sweptRecords.push(...deletes);
-    if (next !== null) return { cursor: { passRevision: cursor.passRevision, from: next }, swept: this.sweptRevision };
+    if (next !== null) return { cursor: { passRevision: cursor.passRevision, from: next }, swept: after.swept };
     // Every key is swept for the pass's compaction at least; a newer one starts a new pass next time.
     return { cursor: null, swept: cursor.passRevision };
   }
@@ -398,9 +483,17 @@ export class KvStore {
     };
   }
 
+  /**
+   * The newest applied state, its batch perhaps still in flight. The lease table is read from it:
+   * a leader must track every lease it applied (and the results already answered name them).
+   */
+  private head(): MvccState {
+    return this.inFlight[this.inFlight.length - 1]?.state ?? this.state;
+  }
+
   /** The replicated lease table: the granted TTL and the live keys attached (read-only), or null. */
   lease(id: LeaseId): { id: LeaseId; ttl: number; keys: Uint8Array[] } | null {
-    const state = this.state;
+    const state = this.head();
     const lease = state.leases.get(id);
     if (lease === undefined) return null;
     const keys = lease.keys.keysArray().map((name) => {
@@ -413,7 +506,7 @@ export class KvStore {
 
   /** Every lease, by id. */
   leases(): { id: LeaseId; ttl: number }[] {
-    return this.state.leases.valuesArray().map((lease) => ({ id: lease.id, ttl: lease.ttl }));
+    return this.head().leases.valuesArray().map((lease) => ({ id: lease.id, ttl: lease.ttl }));
   }
 
   /**
@@ -497,6 +590,7 @@ export class KvStore {
    */
   beginSnapshot(): { index: number; data: Promise<Uint8Array> } {
     assert.ok(!this.writing, 'kv store: beginSnapshot() while an apply or a restore runs');
+    assert.equal(this.inFlight.length, 0, 'kv store: beginSnapshot() with batches in flight (await settled() first)');
     const index = this.state.appliedIndex;
     const view = this.db.snapshot();
     return { index, data: this.buildSnapshot(index, view) };
@@ -524,6 +618,7 @@ export class KvStore {
     assert.ok(!this.writing, 'kv store: restore() while an apply or a restore runs');
     this.writing = true;
     try {
+      await this.settled();
       await this.replace(snapshot);
     } finally {
       this.writing = false;

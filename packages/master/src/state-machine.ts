@@ -1,5 +1,5 @@
-// What a master replicates into: the interface every state machine implements (the KV store
-// next, a small test state machine now). DESIGN rules 3 and 4 are its contract.
+// What a master replicates into: the interface its state machine (the KV store, packages/kv)
+// implements. DESIGN rules 3 and 4 are its contract.
 
 import type { Snapshot } from '@raftplane/raft';
 
@@ -26,10 +26,22 @@ export interface StateMachine {
    */
   apply(commands: readonly Command[]): Promise<unknown[]>;
   /**
+   * apply() in two steps: the results, final once this resolves (the commands are committed, so a
+   * crash before their batch lands replays them to the same results), and `written`, resolved once
+   * the batch is on disk and appliedIndex has moved to it. Batches land in order, each after
+   * `writeAfter` when given; a failed one rejects its `written` and every later call.
+   */
+  applyAhead(commands: readonly Command[], writeAfter?: Promise<unknown>): Promise<{ results: unknown[]; written: Promise<void> }>;
+  /** Batches applied but not yet on disk. */
+  batchesInFlight(): number;
+  /** Resolves once every batch applied so far is on disk. */
+  settled(): Promise<void>;
+  /**
    * Starts a snapshot of the whole state as of now (appliedIndex, captured before returning), whose
    * bytes are built while the loop goes on applying: a snapshot must never stall the Raft loop.
+   * Only when settled (no batch in flight).
    */
   beginSnapshot(): SnapshotJob;
-  /** Replaces the whole state with a snapshot's; appliedIndex becomes its index. */
+  /** Replaces the whole state with a snapshot's (after the batches in flight); appliedIndex becomes its index. */
   restore(snapshot: Snapshot): Promise<void>;
 }

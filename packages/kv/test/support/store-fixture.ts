@@ -15,6 +15,7 @@ import {
   type KvStoreOptions,
   type PutRequest,
   type RangeRequest,
+  type StoreCommand,
 } from '../../src/index.js';
 
 export type Db = Level<string, any>;
@@ -123,8 +124,17 @@ export class Applier {
   ) {}
 
   async apply(writes: readonly Write[]): Promise<(KvResult | null)[]> {
-    let index = this.store.appliedIndex;
-    const commands = writes.map((write) => {
+    return this.store.apply(this.commands(writes, this.store.appliedIndex));
+  }
+
+  /** Applies in memory (KvStore.applyAhead), numbering after `afterIndex` (batches may still be in flight). */
+  async applyAhead(writes: readonly Write[], afterIndex: number, writeAfter?: Promise<unknown>): Promise<{ results: (KvResult | null)[]; written: Promise<void> }> {
+    return this.store.applyAhead(this.commands(writes, afterIndex), writeAfter);
+  }
+
+  private commands(writes: readonly Write[], afterIndex: number): StoreCommand[] {
+    let index = afterIndex;
+    return writes.map((write) => {
       index++;
       if (write === null) return { index, term: 1, payload: null };
       const full = 'operation' in write ? write : { operation: write };
@@ -132,7 +142,6 @@ export class Applier {
       this.clockMs = Math.max(this.clockMs, proposedAtMs);
       return { index, term: 1, payload: encodeKvCommand({ operation: full.operation, session: full.session ?? null, proposedAtMs }) };
     });
-    return this.store.apply(commands);
   }
 
   /** Applies one write and returns its result. */
