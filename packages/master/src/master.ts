@@ -89,6 +89,8 @@ export interface PeerReport {
 const TURN_MS_MAX = 10_000;
 /** A loop turn longer than this is logged with where its time went. */
 const SLOW_TURN_MS = 50;
+/** Applied batches that may wait for the disk at once (KvStore.applyAhead) before the loop waits for them. */
+const BATCHES_IN_FLIGHT_MAX = 4;
 /** Lease revokes the leader proposes per tick at most (etcd rate-limits revokes the same way). */
 const REVOKES_PER_TICK_MAX = 100;
 /** What /v3/maintenance/status reports as the server version: etcd's API level, our build. */
@@ -358,10 +360,21 @@ export class Master {
   private async handleReady(ready: Ready): Promise<void> {
     const transport = this.transport as Transport;
     if (ready.softState !== null) this.onRoleChange(ready.softState.role, ready.softState.leader);
+    // Written now, before this master's own fsync: its followers persist meanwhile (Raft §10.2.1).
     transport.send(ready.messages);
+    transport.flushNow();
     // One batch; fsync'd unless only the commit index moved (a lost commit index is learnt again).
-    await this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
+    const persisted = this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
+    persisted.catch(() => undefined); // awaited below: a failure must not count as unhandled meanwhile
+    // Committed entries were all persisted by earlier turns unless this Ready appends entries (a
+    // lone master commits what it appends) or installs a snapshot: then they are applied only
+    // after the persist. Otherwise they are applied meanwhile, and their answers need not wait for
+    // it; their batch still reaches the disk after it (never an applied index above the commit).
+    const applyFirst = ready.entries.length === 0 && ready.snapshot === null;
+    if (applyFirst && ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
+    await persisted;
     transport.send(ready.messagesAfterPersist);
+    transport.flushNow();
     if (ready.snapshot !== null) {
       await this.kv.restore(ready.snapshot);
       // A restore publishes no events: the hub sends its watchers back to history for the gap.
@@ -370,13 +383,23 @@ export class Master {
       if (this.lessor.isPrimary()) this.lessor.promote(this.kv.leases(), 0);
     }
     for (const rs of ready.readStates) this.reads.confirmed(rs.context, rs.index);
-    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    if (!applyFirst && ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
     this.reads.applied(this.kv.appliedIndex);
   }
 
-  private async apply(entries: readonly Entry[]): Promise<void> {
+  /**
+   * Applies committed entries in memory and answers their proposals at once; the store writes
+   * their batch behind (see KvStore.applyAhead), and reads wait for it through the read barrier.
+   */
+  private async apply(entries: readonly Entry[], writeAfter?: Promise<unknown>): Promise<void> {
+    // The disk must keep up: past this many batches queued, wait for them.
+    if (this.kv.batchesInFlight() >= BATCHES_IN_FLIGHT_MAX) await this.kv.settled();
     const commands: Command[] = entries.map((e) => ({ index: e.index, term: e.term, payload: e.data.byteLength === 0 ? null : e.data }));
-    const results = await this.kv.apply(commands);
+    const { results, written } = await this.kv.applyAhead(commands, writeAfter);
+    written.then(
+      () => this.reads.applied(this.kv.appliedIndex),
+      (error: unknown) => this.fail(error as Error),
+    );
     const leader = this.node.raft.lead;
     entries.forEach((entry, i) => {
       const result = results[i] ?? null;
@@ -411,6 +434,7 @@ export class Master {
     if (this.snapshotJob !== null) return;
     const snapshotIndex = this.storage.snapshot().metadata.index;
     if (this.kv.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax) return;
+    await this.kv.settled();
     const job = this.kv.beginSnapshot();
     const startedAt = performance.now();
     this.snapshotJob = job;
@@ -641,8 +665,10 @@ export class Master {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.tickTimer = null;
     while (this.loopRunning !== null || this.loopScheduled) await (this.loopRunning ?? new Promise((r) => setImmediate(r)));
-    // A snapshot still being built reads the database: let it finish before closing it.
+    // A snapshot still being built reads the database, batches applied may still be on their way
+    // to it: let them finish before closing it.
     await this.snapshotJob?.data.catch(() => undefined);
+    await this.kv.settled().catch(() => undefined);
     const stopped = new MasterError(MasterErrorCode.Stopping, `master ${this.id} stopped before the request finished; a write may still take effect`);
     this.proposals.rejectAll(stopped);
     this.reads.rejectAll(stopped);

@@ -234,6 +234,16 @@ export class Transport {
     if (this.flushImmediate === null && !this.stopping) this.flushImmediate = setImmediate(() => this.flush());
   }
 
+  /**
+   * Writes every peer's queue now rather than at the next setImmediate: a leader calls it before
+   * its own fsync, so that its followers start theirs meanwhile.
+   */
+  flushNow(): void {
+    if (this.flushImmediate === null) return;
+    clearImmediate(this.flushImmediate);
+    this.flush();
+  }
+
   /** Once per turn: write every peer's queue, then report the peers whose messages were dropped. */
   private flush(): void {
     this.flushImmediate = null;
