@@ -72,9 +72,16 @@ function delimitedBytes(fieldNumber: number, payloadBytes: number): number {
   return varintBytes(fieldNumber * 8) + varintBytes(payloadBytes) + payloadBytes;
 }
 
-/** protoc's json_name: lowerCamelCase of the proto name (range_end -> rangeEnd; ID stays ID). */
+const camelNames = new Map<string, string>();
+
+/** protoc's json_name: lowerCamelCase of the proto name (range_end -> rangeEnd; ID stays ID). Memoized: it runs for every field read. */
 function camelName(protoName: string): string {
-  return protoName.replace(/_([a-z])/g, (_m, letter: string) => letter.toUpperCase());
+  let name = camelNames.get(protoName);
+  if (name === undefined) {
+    name = protoName.replace(/_([a-z])/g, (_m, letter: string) => letter.toUpperCase());
+    camelNames.set(protoName, name);
+  }
+  return name;
 }
 
 function describe(value: unknown): string {
@@ -112,14 +119,16 @@ export class FieldReader {
 
   /** The value set under a field's name, or undefined; `path` names it in errors. */
   find(protoName: string, internalName: string): { value: unknown; path: string } | undefined {
-    const names = this.dialect === 'json' ? [protoName, camelName(protoName)] : [internalName];
-    for (const name of names) {
-      if (!Object.hasOwn(this.fields, name)) continue;
-      const value = this.fields[name];
-      if (value === null || value === undefined) return undefined;
-      return { value, path: this.path === '' ? name : `${this.path}.${name}` };
-    }
-    return undefined;
+    if (this.dialect !== 'json') return this.findNamed(internalName);
+    // The proto name first: when it is there, the json name is not looked at.
+    return Object.hasOwn(this.fields, protoName) ? this.findNamed(protoName) : this.findNamed(camelName(protoName));
+  }
+
+  private findNamed(name: string): { value: unknown; path: string } | undefined {
+    if (!Object.hasOwn(this.fields, name)) return undefined;
+    const value = this.fields[name];
+    if (value === null || value === undefined) return undefined;
+    return { value, path: this.path === '' ? name : `${this.path}.${name}` };
   }
 
   bytes(fieldNumber: number, protoName: string, internalName = camelName(protoName)): Uint8Array {
