@@ -213,6 +213,8 @@ async function benchRaftplane(): Promise<Outcome> {
   } catch (error) {
     return { ok: false, error: `raftplane: ${(error as Error).message}`, rows: [] };
   } finally {
+    // SIGTERM first: masters exit cleanly, so flags like --cpu-prof (RAFTPLANE_MASTER_NODE_ARGS) write their files.
+    await Promise.all(cluster.control.ids().map((id) => cluster.control.stop(id)));
     await cluster.cleanup();
   }
 }

@@ -98,7 +98,10 @@ export class ClusterControl {
     await mkdir(this.runDir, { recursive: true });
     const log = openSync(this.logFile(id), 'a');
     try {
-      const child = spawn(process.execPath, [masterMain, '--config', this.configPath, '--id', String(id)], {
+      // RAFTPLANE_MASTER_NODE_ARGS: extra node flags for each master, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+      // (node refuses --cpu-prof in NODE_OPTIONS). Split on spaces: no quoting.
+      const nodeArgs = (process.env.RAFTPLANE_MASTER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+      const child = spawn(process.execPath, [...nodeArgs, masterMain, '--config', this.configPath, '--id', String(id)], {
         cwd: repoRoot,
         detached: true,
         stdio: ['ignore', log, log],
