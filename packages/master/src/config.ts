@@ -19,6 +19,11 @@ export interface MasterConfig {
   readonly api: HostPort;
   /** This master's LevelDB; relative paths are taken from the working directory. */
   readonly dataDir: string;
+  /**
+   * Where this master dials a peer instead of the peer's own address, by peer id: a
+   * fault-injecting proxy on the link (npm run chaos). Only peers with a higher id: the lower id dials.
+   */
+  readonly dialVia: ReadonlyMap<number, HostPort>;
 }
 
 /** The core's options a cluster config sets (every master the same), plus the tick length. */
@@ -190,12 +195,21 @@ function section<T extends Record<string, number | boolean>>(
 
 function master(source: string, path: string, value: unknown): MasterConfig {
   const object = asObject(source, path, value);
-  rejectUnknown(source, path, object, ['id', 'peer', 'api', 'dataDir']);
+  rejectUnknown(source, path, object, ['id', 'peer', 'api', 'dataDir', 'dialVia']);
+  const dialVia = new Map<number, HostPort>();
+  if (object['dialVia'] !== undefined) {
+    for (const [peer, address] of Object.entries(asObject(source, `${path}.dialVia`, object['dialVia']))) {
+      const peerId = /^[1-9][0-9]*$/.test(peer) ? Number(peer) : NaN;
+      if (!Number.isSafeInteger(peerId)) throw invalid(source, `${path}.dialVia`, `keys must be master ids, got ${JSON.stringify(peer)}`);
+      dialVia.set(peerId, hostPort(source, `${path}.dialVia.${peer}`, address));
+    }
+  }
   return {
     id: integer(source, `${path}.id`, object['id'], 1, 2 ** 31),
     peer: hostPort(source, `${path}.peer`, object['peer']),
     api: hostPort(source, `${path}.api`, object['api']),
     dataDir: nonEmptyString(source, `${path}.dataDir`, object['dataDir']),
+    dialVia,
   };
 }
 
@@ -220,6 +234,12 @@ export function parseClusterConfig(value: unknown, source = '<config>'): Cluster
     }
     if (seen.dirs.has(m.dataDir)) throw invalid(source, `masters[${i}].dataDir`, `${m.dataDir} is used twice`);
     seen.dirs.add(m.dataDir);
+  });
+  masters.forEach((m, i) => {
+    for (const peer of m.dialVia.keys()) {
+      if (!seen.ids.has(peer) || peer === m.id) throw invalid(source, `masters[${i}].dialVia.${peer}`, `${peer} is not another master of the cluster`);
+      if (peer < m.id) throw invalid(source, `masters[${i}].dialVia.${peer}`, `master ${m.id} never dials master ${peer}: the lower id dials the higher`);
+    }
   });
   const raft = section(source, 'raft', object['raft'], settingsDefaults.raft, { inflightBytesMax: 0 });
   if (raft.electionTimeoutTicks <= raft.heartbeatIntervalTicks) {

@@ -226,7 +226,12 @@ export class Master {
     const transport = this.config.transport;
     this.transport = await Transport.start({
       self: { id: this.id, host: this.self.peer.host, port: this.self.peer.port },
-      peers: this.config.masters.filter((m) => m.id !== this.id).map((m) => ({ id: m.id, host: m.peer.host, port: m.peer.port })),
+      peers: this.config.masters
+        .filter((m) => m.id !== this.id)
+        .map((m) => {
+          const address = masterById(this.config, this.id).dialVia.get(m.id) ?? m.peer;
+          return { id: m.id, host: address.host, port: address.port };
+        }),
       clusterName: this.config.name,
       secret: this.config.secret,
       queueBytesMax: transport.queueBytesMax,

@@ -33,7 +33,12 @@ describe('cluster config', () => {
     expect(config.snapshot).toEqual(settingsDefaults.snapshot);
     expect(config.transport).toEqual(settingsDefaults.transport);
     expect(config.api).toEqual(settingsDefaults.api);
-    expect(config.masters[1]).toEqual({ id: 2, peer: { host: '127.0.0.1', port: 7002 }, api: { host: '127.0.0.1', port: 6002 }, dataDir: '/tmp/m2' });
+    expect(config.masters[1]).toEqual({ id: 2, peer: { host: '127.0.0.1', port: 7002 }, api: { host: '127.0.0.1', port: 6002 }, dataDir: '/tmp/m2', dialVia: new Map() });
+  });
+
+  test('dialVia routes a link through another address (a fault-injecting proxy)', () => {
+    const config = parseClusterConfig({ ...valid, masters: [{ ...valid.masters[0], dialVia: { '2': '127.0.0.1:9002' } }, valid.masters[1]] }, 'x.json');
+    expect(config.masters[0]?.dialVia).toEqual(new Map([[2, { host: '127.0.0.1', port: 9002 }]]));
   });
 
   test.each([
@@ -49,6 +54,10 @@ describe('cluster config', () => {
     [{ ...valid, masters: [valid.masters[0], { ...valid.masters[1], api: '127.0.0.1:6001' }] }, 'masters[1]'],
     [{ ...valid, masters: [valid.masters[0], { ...valid.masters[1], dataDir: '/tmp/m1' }] }, 'masters[1].dataDir'],
     [{ ...valid, masters: [{ ...valid.masters[0], role: 'x' }] }, 'masters[0].role'],
+    [{ ...valid, masters: [{ ...valid.masters[0], dialVia: { '3': '127.0.0.1:9003' } }, valid.masters[1]] }, 'masters[0].dialVia.3'],
+    [{ ...valid, masters: [valid.masters[0], { ...valid.masters[1], dialVia: { '1': '127.0.0.1:9001' } }] }, 'masters[1].dialVia.1'],
+    [{ ...valid, masters: [{ ...valid.masters[0], dialVia: { two: '127.0.0.1:9002' } }, valid.masters[1]] }, 'masters[0].dialVia'],
+    [{ ...valid, masters: [{ ...valid.masters[0], dialVia: { '2': 'nowhere' } }, valid.masters[1]] }, 'masters[0].dialVia.2'],
     [{ ...valid, raft: { tickMs: 0 } }, 'raft.tickMs'],
     [{ ...valid, raft: { preVote: 'yes' } }, 'raft.preVote'],
     [{ ...valid, raft: { electionTimeoutTicks: 2, heartbeatIntervalTicks: 2 } }, 'raft.electionTimeoutTicks'],
