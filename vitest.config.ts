@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
+/** Tests under test/ that start no master process: they run with the unit project. */
+const inProcessTests = ['test/chaos/fault-proxy.test.ts', 'test/checkers/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -16,13 +18,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] },
+        // Plus the tests of the chaos tooling that start no master: the fault proxy and the checkers.
+        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', ...inProcessTests] },
       },
       {
         // Real master processes: one file at a time, so that timing claims (a new leader within
         // 3 s, no spurious elections) are not measured on two cores shared with other clusters.
         extends: true,
-        test: { name: 'processes', include: ['test/**/*.test.ts'], fileParallelism: false, testTimeout: 120_000 },
+        test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: inProcessTests, fileParallelism: false, testTimeout: 120_000 },
       },
     ],
   },
