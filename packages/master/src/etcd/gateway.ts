@@ -344,7 +344,13 @@ class Gateway implements EtcdGateway {
         return;
       }
       this.logger.warn({ err: error, leader: leader.id, url: req.url }, 'etcd gateway: forwarding to the leader failed');
-      throw new KvError('KV_NO_LEADER');
+      // Only a connection never made carried nothing: "no leader" tells a client it is safe to
+      // retry. Once the request may have reached the leader, it may have been applied: say
+      // so as etcd does for a lost connection (a timeout, outcome unknown). The chaos checkers
+      // found this: a write answered "no leader" here was in the final state.
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') throw new KvError('KV_NO_LEADER');
+      throw new KvError('KV_TIMEOUT', 'etcdserver: request timed out, possibly due to connection lost', { leader: leader.id });
     }
   }
 

@@ -1,6 +1,7 @@
 // A follower passes what only the leader can serve (writes, linearizable reads, keep-alives,
 // time-to-live) to the leader's gateway once, unchanged, and relays the answer; a forwarded
-// request is never forwarded again; with no leader, or none reachable, etcd's "no leader".
+// request is never forwarded again; with no leader, or none reachable, etcd's "no leader"; a
+// leader lost after the request went out is an unknown outcome, never "no leader".
 
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -97,5 +98,25 @@ describe('no leader to forward to', () => {
     const r = await call(follower.port, '/v3/lease/keepalive', '{"ID":"5"}');
     expect(r.status).toBe(503);
     expect(r.json).toEqual({ error: 'etcdserver: no leader', message: 'etcdserver: no leader', code: 14 });
+  });
+
+  test('a leader that takes the request and drops the connection: a timeout (maybe applied), not "no leader"', async () => {
+    const received: string[] = [];
+    const dropping = createServer((req) => {
+      received.push(req.url ?? '');
+      req.socket.destroy(); // the leader died after reading the request: it may have applied it
+    });
+    dropping.listen(0, '127.0.0.1');
+    await once(dropping, 'listening');
+    try {
+      follower.service.follower = { leader: { id: 3, host: '127.0.0.1', port: (dropping.address() as AddressInfo).port } };
+      const r = await call(follower.port, '/v3/kv/put', putBody);
+      expect(received).toEqual(['/v3/kv/put']);
+      expect(r.status).toBe(503);
+      expect(r.json).toEqual({ error: 'etcdserver: request timed out, possibly due to connection lost', message: 'etcdserver: request timed out, possibly due to connection lost', code: 14 });
+    } finally {
+      dropping.close();
+      await once(dropping, 'close');
+    }
   });
 });
