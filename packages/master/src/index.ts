@@ -5,6 +5,6 @@ export { MasterError, MasterErrorCode } from './errors.js';
 export { createApiServer } from './http.js';
 export { createLogger, type LogPosition } from './logger.js';
 export { Master, type MasterStatus, type PeerReport } from './master.js';
-export { createKvService } from './kv-service.js';
+export { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 export type { Command, SnapshotJob, StateMachine } from './state-machine.js';
 export { MasterClient, type StoredKey, type WriteFailure, type WriteOutcome } from './client.js';

@@ -67,8 +67,21 @@ export function asKvError(error: unknown): KvError {
 
 type WriteResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse;
 
-export function createKvService(master: Master): KvService {
+/** Environment variable that plants a bug for the chaos checkers to catch (see KvServiceTesting). */
+export const PLANT_STALE_READS_ENV = 'RAFTPLANE_TESTING_PLANT_STALE_FOLLOWER_READS';
+
+export interface KvServiceTesting {
+  /**
+   * TESTING ONLY, never set in production: a follower answers linearizable ranges from its own
+   * state without ReadIndex, so they may be stale. `npm run chaos -- --plant-stale-reads` sets it
+   * to show that the linearizability checker catches such a bug.
+   */
+  readonly plantStaleFollowerReads?: boolean;
+}
+
+export function createKvService(master: Master, testing: KvServiceTesting = {}): KvService {
   const kv = () => master.kv;
+  const skipReadIndex = (): boolean => testing.plantStaleFollowerReads === true && master.leaderId() !== master.id;
 
   /** Validates, proposes, and unwraps the applied result (an error result changed nothing). */
   const write = async <T extends WriteResponse>(operation: KvOperation, session: ClientSession | null): Promise<T> => {
@@ -93,7 +106,7 @@ export function createKvService(master: Master): KvService {
   return {
     memberId: master.id,
     async range(request) {
-      if (!request.serializable) {
+      if (!request.serializable && !skipReadIndex()) {
         try {
           await master.linearizableRead();
         } catch (error) {

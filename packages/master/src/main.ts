@@ -8,7 +8,7 @@ import { loadClusterConfig, masterById } from './config.js';
 import { MasterError, MasterErrorCode } from './errors.js';
 import { createEtcdGateway, etcdGatewayDefaults } from './etcd/gateway.js';
 import { createApiServer } from './http.js';
-import { createKvService } from './kv-service.js';
+import { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 import { createLogger, type LogPosition } from './logger.js';
 import { Master } from './master.js';
 
@@ -46,12 +46,14 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   position.source = () => master.logPosition();
+  const plantStaleFollowerReads = process.env[PLANT_STALE_READS_ENV] === '1';
+  if (plantStaleFollowerReads) logger.warn({ env: PLANT_STALE_READS_ENV }, 'TESTING: a planted bug is on: as a follower, this master serves linearizable reads without ReadIndex (stale reads)');
   const gateway = createEtcdGateway({
     ...etcdGatewayDefaults,
     requestBytesMax: config.api.bodyBytesMax,
     txnOpsMax: config.kv.txnOpsMax,
     watchBufferBytesMax: config.api.watchBufferBytesMax,
-    service: createKvService(master),
+    service: createKvService(master, { plantStaleFollowerReads }),
     logger,
   });
   const server = createApiServer({ master, logger, gateway });
