@@ -15,6 +15,8 @@ const masterMain = join(repoRoot, 'packages/master/dist/main.js');
 export interface ClusterControlOptions {
   /** Where pid files and logs go; default `.cluster/<name>` under the repository. */
   readonly runDir?: string;
+  /** Extra environment for the master processes (on top of this process's). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 function isAlive(pid: number): boolean {
@@ -33,6 +35,7 @@ export class ClusterControl {
     readonly configPath: string,
     readonly config: ClusterConfig,
     readonly runDir: string,
+    private readonly env: Readonly<Record<string, string>> = {},
   ) {
     this.client = new MasterClient(config);
   }
@@ -42,7 +45,7 @@ export class ClusterControl {
     const config = await loadClusterConfig(absolute);
     const runDir = options.runDir ?? join(repoRoot, '.cluster', config.name);
     await mkdir(runDir, { recursive: true });
-    return new ClusterControl(absolute, config, runDir);
+    return new ClusterControl(absolute, config, runDir, options.env);
   }
 
   ids(): number[] {
@@ -105,6 +108,7 @@ export class ClusterControl {
         cwd: repoRoot,
         detached: true,
         stdio: ['ignore', log, log],
+        env: { ...process.env, ...this.env },
       });
       if (child.pid === undefined) throw new Error(`master ${id} could not be started`);
       child.unref();
