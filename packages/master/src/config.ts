@@ -100,7 +100,7 @@ const { applied: _applied, proposalForwarding: _forwarding, ...coreDefaults } = 
 
 /** The defaults of DESIGN.md's "Time and sizes" table, for the sections a config may leave out. */
 export const settingsDefaults = {
-  raft: { tickMs: 100, ...coreDefaults },
+  raft: { tickMs: 100, ...coreDefaults, deferCommitBroadcast: true },
   snapshot: { entriesMax: 100_000, catchUpEntries: 5_000 },
   transport: {
     queueBytesMax: 64 * 1024 * 1024,

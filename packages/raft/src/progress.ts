@@ -30,6 +30,8 @@ export class Progress {
   snapshotChunkInFlight = false;
   /** In snapshot state: heartbeat responses seen while the chunk was in flight. */
   snapshotHeartbeatsWaited = 0;
+  /** The highest commit index sent to the follower (in an append or a heartbeat) this term. */
+  commitSent = 0;
 
   constructor(next: number, inflightMsgsMax: number, inflightBytesMax: number) {
     this.next = next;
@@ -42,6 +44,7 @@ export class Progress {
     this.match = 0;
     this.next = next;
     this.recentActive = false;
+    this.commitSent = 0;
   }
 
   becomeProbe(): void {

@@ -98,6 +98,7 @@ export class Raft {
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly proposalForwarding: boolean;
+  private readonly deferCommitBroadcast: boolean;
   private readonly random: Random;
   private readonly logger: RaftLogger;
 
@@ -118,6 +119,7 @@ export class Raft {
     this.preVote = config.preVote;
     this.checkQuorum = config.checkQuorum;
     this.proposalForwarding = config.proposalForwarding;
+    this.deferCommitBroadcast = config.deferCommitBroadcast;
     this.readOnly = new ReadOnly(config.readIndexRequestsMax);
     this.raftLog = new RaftLog(config.storage, config.committedBytesPerReadyMax);
 
@@ -724,7 +726,8 @@ export class Raft {
     }
     if (this.maybeCommit()) {
       this.releasePendingReadIndexMessages();
-      this.bcastAppend(true);
+      // Deferred: the commit index rides on the next append or heartbeat, or broadcastCommit().
+      if (!this.deferCommitBroadcast) this.bcastAppend(true);
     } else if (m.from !== this.id && wasPaused) {
       this.maybeSendAppend(m.from, true);
     }
@@ -797,6 +800,30 @@ export class Raft {
     return this.raftLog.termOrZero(this.raftLog.committed) === this.term;
   }
 
+  /**
+   * As leader: a follower known to hold entries up to a commit index it was not sent yet (the
+   * commit broadcast was deferred, see RaftConfig.deferCommitBroadcast).
+   */
+  hasUnsentCommit(): boolean {
+    if (this.role !== 'leader') return false;
+    for (const id of this.tracker.voters) {
+      if (id === this.id) continue;
+      const pr = this.progressOf(id);
+      if (pr.commitSent < Math.min(pr.match, this.raftLog.committed) && !pr.isPaused()) return true;
+    }
+    return false;
+  }
+
+  /** As leader: sends the commit index to every follower that holds entries up to it and was not sent it. */
+  broadcastCommit(): void {
+    if (this.role !== 'leader') return;
+    for (const id of this.tracker.voters) {
+      if (id === this.id) continue;
+      const pr = this.progressOf(id);
+      if (pr.commitSent < Math.min(pr.match, this.raftLog.committed)) this.maybeSendAppend(id, true);
+    }
+  }
+
   /** Replicates to every follower; with `sendIfEmpty`, also to those with nothing new (to carry commit). */
   private bcastAppend(sendIfEmpty: boolean): void {
     for (const id of this.tracker.voters) {
@@ -824,6 +851,7 @@ export class Raft {
     const entries = this.raftLog.entriesFrom(pr.next, this.messageBytesMax);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ to, type: MessageType.App, index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    pr.commitSent = Math.max(pr.commitSent, this.raftLog.committed);
     const last = entries[entries.length - 1];
     if (last !== undefined) {
       if (pr.state === 'replicate') {
@@ -889,6 +917,7 @@ export class Raft {
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.raftLog.committed);
       this.send({ to: id, type: MessageType.Heartbeat, commit, context });
+      pr.commitSent = Math.max(pr.commitSent, commit);
     }
   }
 

@@ -109,6 +109,20 @@ export class RawNode {
     this.raft.step(makeMessage({ type: MessageType.TransferLeader, index: transferee }));
   }
 
+  /**
+   * As leader with RaftConfig.deferCommitBroadcast: whether a follower holds entries up to a
+   * commit index it has not been sent. The host then calls broadcastCommit() a moment later
+   * (unless an append carried it meanwhile).
+   */
+  hasUnsentCommit(): boolean {
+    return this.raft.hasUnsentCommit();
+  }
+
+  /** Sends the commit index to the followers that hold entries up to it and were not sent it. */
+  broadcastCommit(): void {
+    this.raft.broadcastCommit();
+  }
+
   /** Reports that the transport could not deliver a message to `id`. */
   reportUnreachable(id: NodeId): void {
     this.raft.step(makeMessage({ type: MessageType.Unreachable, from: id }));

@@ -67,4 +67,61 @@ describe('message economy', () => {
     }
     expect(cluster.delivered.length - before).toBe(80);
   });
+
+  describe('deferCommitBroadcast', () => {
+    test('one per turn: the next append carries the commit, so each entry costs 4 messages, not 8', () => {
+      const cluster = TestCluster.ofSize(3, { deferCommitBroadcast: true });
+      cluster.elect(1);
+      cluster.node(1).node.broadcastCommit();
+      cluster.stabilize();
+      const before = cluster.delivered.length;
+      for (let i = 0; i < 10; i++) {
+        cluster.propose(1, `e${i}`);
+        cluster.stabilize();
+      }
+      expect(cluster.delivered.length - before).toBe(40);
+      // The leader applied all ten; the followers know the commit of all but the last.
+      expect(cluster.applied(1)).toHaveLength(10);
+      expect(cluster.applied(2)).toHaveLength(9);
+      expect(cluster.node(1).node.hasUnsentCommit()).toBe(true);
+      // The host's broadcast sends it: one empty append and one ack per follower.
+      const beforeBroadcast = cluster.delivered.length;
+      cluster.node(1).node.broadcastCommit();
+      cluster.stabilize();
+      expect(cluster.delivered.length - beforeBroadcast).toBe(4);
+      for (const id of cluster.ids) expect(cluster.applied(id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+      expect(cluster.node(1).node.hasUnsentCommit()).toBe(false);
+      // Nothing left to send: a second broadcast sends nothing.
+      const idle = cluster.delivered.length;
+      cluster.node(1).node.broadcastCommit();
+      cluster.stabilize();
+      expect(cluster.delivered.length).toBe(idle);
+    });
+
+    test('without the host, a heartbeat carries the commit: followers apply within a heartbeat interval', () => {
+      const cluster = TestCluster.ofSize(3, { deferCommitBroadcast: true });
+      cluster.elect(1);
+      cluster.propose(1, 'x');
+      cluster.stabilize();
+      expect(cluster.applied(1)).toEqual(['x']);
+      expect(cluster.applied(2)).toEqual([]);
+      cluster.tickAll(1);
+      cluster.stabilize();
+      for (const id of cluster.ids) expect(cluster.applied(id)).toEqual(['x']);
+      expect(cluster.node(1).node.hasUnsentCommit()).toBe(false);
+    });
+
+    test('a follower only tells the commit it is known to hold: never past its match', () => {
+      const cluster = TestCluster.ofSize(3, { deferCommitBroadcast: true });
+      cluster.elect(1);
+      cluster.isolate(3);
+      cluster.propose(1, 'y');
+      cluster.stabilize();
+      // 3 holds nothing new: it is not behind on a commit it could apply, so nothing is owed to it.
+      cluster.tickAll(1);
+      cluster.stabilize();
+      expect(cluster.node(1).node.hasUnsentCommit()).toBe(false);
+      expect(cluster.applied(2)).toEqual(['y']);
+    });
+  });
 });

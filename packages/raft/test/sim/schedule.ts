@@ -27,6 +27,7 @@ export type Action =
   | { readonly kind: 'ready-start'; readonly node: number }
   | { readonly kind: 'compact'; readonly node: number; readonly keep: number }
   | { readonly kind: 'read-index'; readonly node: number }
+  | { readonly kind: 'broadcast-commit'; readonly node: number }
   | { readonly kind: 'transfer'; readonly node: number; readonly to: number };
 
 export interface Schedule {
@@ -91,6 +92,7 @@ export const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('ready-start' as const), node }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('compact' as const), node, keep: fc.nat({ max: 5 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read-index' as const), node }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('broadcast-commit' as const), node }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('transfer' as const), node, to: node }) },
 );
 
@@ -100,6 +102,7 @@ export const raftOptionsArbitrary: fc.Arbitrary<NodeOptions> = fc.record({
   preVote: fc.boolean(),
   checkQuorum: fc.boolean(),
   proposalForwarding: fc.boolean(),
+  deferCommitBroadcast: fc.boolean(),
   // Small caps, so that batching, flow control and chunking are exercised on short runs.
   messageBytesMax: fc.integer({ min: 20, max: 400 }),
   inflightMsgsMax: fc.integer({ min: 1, max: 8 }),
@@ -185,6 +188,9 @@ export function perform(sim: Simulator, action: Action): void {
       return;
     case 'read-index':
       sim.readIndex(id(action.node));
+      return;
+    case 'broadcast-commit':
+      sim.broadcastCommit(id(action.node));
       return;
     case 'transfer':
       sim.transferLeadership(id(action.node), id(action.to));

@@ -272,6 +272,13 @@ export class Simulator {
     this.check();
   }
 
+  /** A host's deferred commit broadcast (RaftConfig.deferCommitBroadcast); nothing unless `id` leads. */
+  broadcastCommit(id: NodeId): void {
+    if (this.down.has(id)) return;
+    this.node(id).node.broadcastCommit();
+    this.check();
+  }
+
   transferLeadership(id: NodeId, to: NodeId): void {
     if (this.down.has(id)) return;
     refusedByRaft(() => this.node(id).node.transferLeadership(to));
