@@ -33,7 +33,7 @@ export class Nemesis {
   private stopped = false;
   private running: Promise<void> | null = null;
   private readonly held = new Set<Injected>();
-  private wake: (() => void) | null = null;
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     private readonly control: ClusterControl,
@@ -52,7 +52,7 @@ export class Nemesis {
   /** Stops scheduling and heals everything held. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    for (const wake of this.sleepers) wake();
     await this.running;
     for (const injected of [...this.held]) await this.heal(injected);
   }
@@ -61,15 +61,19 @@ export class Nemesis {
     return min + this.random.int(Math.max(1, max - min));
   }
 
+  /** Sleeps `ms`, or until stop(): the schedule and every held fault sleep at once. */
   private async sleep(ms: number): Promise<void> {
+    if (this.stopped) return;
+    let wake = (): void => undefined;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.wake = () => {
+      wake = () => {
         clearTimeout(timer);
         resolve();
       };
+      this.sleepers.add(wake);
     });
-    this.wake = null;
+    this.sleepers.delete(wake);
   }
 
   private async schedule(): Promise<void> {
@@ -156,7 +160,11 @@ export class Nemesis {
 
   /** One network fault on the proxy; returns what it did, for the report. */
   private partition(ids: readonly number[]): string {
-    const shuffled = [...ids].sort(() => this.random.int(3) - 1);
+    const shuffled = [...ids];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
+    }
     const leader = this.leader();
     switch (this.random.int(4)) {
       case 0: {

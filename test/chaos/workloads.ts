@@ -61,7 +61,6 @@ export class ClientWorkload {
       const value = `p${process}-${seq}`;
       if (this.random.int(1000) < this.options.listShare * 1000) await this.listOp(process, master, value);
       else await this.registerOp(process, master, value);
-      // A client that keeps failing (no leader) must not spin.
     }
   }
 
