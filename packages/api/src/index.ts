@@ -1,3 +1,32 @@
 // @raftplane/api: Kubernetes' object model, with no I/O: types, validation, defaults, selectors
 // and patches. Each module's exports are listed here.
 export {};
+export type { JsonObject, JsonPrimitive, JsonValue } from './json-value.js';
+export * from './labels.js';
+export * from './label-selector-parser.js';
+export * from './fields.js';
+export * from './merge-patch.js';
+export * from './json-patch.js';
+export * from './patch-strategies.js';
+export * from './strategic-merge-patch.js';
+export * from './create-strategic-merge-patch.js';
+export type * from './types/meta.js';
+export type * from './types/core.js';
+export type * from './types/apps.js';
+export type * from './types/batch.js';
+export type * from './types/coordination.js';
+export type * from './types/autoscaling.js';
+export * from './kinds.js';
+export * from './status.js';
+export * from './validation-errors.js';
+export * from './validation-names.js';
+export * from './validation-quantity.js';
+export * from './validation-meta.js';
+export * from './validation-pod.js';
+export * from './validation-workloads.js';
+export * from './validation-core.js';
+export * from './validation-update.js';
+export * from './validation.js';
+export * from './defaults-pod.js';
+export * from './defaults.js';
+export * from './metadata.js';
