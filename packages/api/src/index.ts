@@ -1,6 +1,5 @@
 // @raftplane/api: Kubernetes' object model, with no I/O: types, validation, defaults, selectors
 // and patches. Each module's exports are listed here.
-export {};
 export type { JsonObject, JsonPrimitive, JsonValue } from './json-value.js';
 export * from './labels.js';
 export * from './label-selector-parser.js';
@@ -30,3 +29,6 @@ export * from './validation.js';
 export * from './defaults-pod.js';
 export * from './defaults.js';
 export * from './metadata.js';
+export * from './three-way-merge.js';
+export * from './field-set.js';
+export * from './server-side-apply.js';
