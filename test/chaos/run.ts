@@ -90,14 +90,14 @@ function countOperations(ops: readonly Operation[]): Record<string, OperationCou
 }
 
 /** The longest stretch (ms) without an acknowledged write, from the start to the end of the fault phase. */
-function longestWriteGap(ops: readonly Operation[], endMs: number): { gapMs: number; atMs: number } {
+function longestWriteGap(ops: readonly Operation[], startMs: number, endMs: number): { gapMs: number; atMs: number } {
   const acks = ops
     .filter((op) => op.outcome === 'ok' && (op.kind === 'write' || op.kind === 'append' || (op.kind === 'cas' && op.output?.succeeded === true)))
     .map((op) => op.completeMs)
     .sort((a, b) => a - b);
-  let previous = 0;
-  let best = { gapMs: 0, atMs: 0 };
-  for (const at of [...acks, endMs]) {
+  let previous = startMs;
+  let best = { gapMs: 0, atMs: startMs };
+  for (const at of [...acks.filter((t) => t >= startMs && t <= endMs), endMs]) {
     if (at - previous > best.gapMs) best = { gapMs: at - previous, atMs: previous };
     previous = at;
   }
@@ -112,7 +112,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faultRandom = seededRandom(options.seed);
   const workloadRandom = seededRandom(options.seed + 1_000_003);
   const proxyRandom = seededRandom(options.seed + 2_000_006);
-  const recorder = new Recorder(join(options.runDir, 'history.jsonl'));
   const cluster = await ProxiedCluster.create({
     config: options.config,
     runDir: options.runDir,
@@ -122,6 +121,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     historyAgeMsMin: options.durationMs + 10 * 60_000,
   });
   const { control, proxy, ids, endpoints } = cluster;
+  const recorder = new Recorder(join(options.runDir, 'history.jsonl'));
   const ops = new KvOps(endpoints, options.requestTimeoutMs);
   let leader = 0;
   let leaderChanges = 0;
@@ -187,7 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const stuck = watchers.filter((_, i) => !caughtUp[i]).map((w) => `${w.name} stopped at revision ${w.lastSeenRevision}, never reached ${final.revision}`);
     const verdicts = checked.verdicts.map((v) => (v.checker !== 'watch' || stuck.length === 0 ? v : { ...v, ok: false, problems: [...v.problems, ...stuck], summary: `${v.summary}; ${stuck.length} watcher(s) never caught up` }));
     const failureFiles = checked.failureFiles;
-    const gap = longestWriteGap(operations, faultPhaseEnd);
+    const gap = longestWriteGap(operations, started, faultPhaseEnd);
     const report: ChaosReport = {
       ok: verdicts.every((v) => v.ok),
       seed: options.seed,
