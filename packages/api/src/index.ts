@@ -32,3 +32,7 @@ export * from './metadata.js';
 export * from './three-way-merge.js';
 export * from './field-set.js';
 export * from './server-side-apply.js';
+export * from './human-duration.js';
+export * from './pod-status-text.js';
+export * from './table.js';
+export * from './discovery.js';
