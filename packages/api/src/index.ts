@@ -1,6 +1,7 @@
 // @raftplane/api: Kubernetes' object model, with no I/O: types, validation, defaults, selectors
 // and patches. Each module's exports are listed here.
 export type { JsonObject, JsonPrimitive, JsonValue } from './json-value.js';
+export { isJsonObject } from './json-value.js';
 export * from './labels.js';
 export * from './label-selector-parser.js';
 export * from './fields.js';

@@ -1,0 +1,125 @@
+// What the apiserver does on the leader alone, under its leadership signal (DESIGN rule 5): the
+// system namespaces exist; pods whose graceful deletion ran out of time are removed (their node
+// never confirmed); namespaces being deleted are emptied and then removed. Every write is a
+// compare-and-swap on what was read, so a deposed leader's stale decision cannot commit.
+
+import { formatTime, parseTime, resources, resourceByName, StatusError, type KubeObject, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
+import type { ApiLogger } from './logger.js';
+import { newest, type ObjectStore } from './object-store.js';
+import { prepareForCreate, withDefaults } from '@raftplane/api';
+
+export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+const namespaces = resourceByName('', 'namespaces') as ResourceInfo;
+const pods = resourceByName('', 'pods') as ResourceInfo;
+
+const everything = { ...newest, labelSelector: null, fieldSelector: null, limit: 0, continueFrom: null };
+
+function isGone(error: unknown): boolean {
+  return error instanceof StatusError && (error.reason === 'NotFound' || error.reason === 'Conflict');
+}
+
+export async function ensureSystemNamespaces(store: ObjectStore, env: MetadataEnv): Promise<string[]> {
+  const created: string[] = [];
+  for (const name of systemNamespaces) {
+    if ((await store.find(namespaces, '', name)) !== null) continue;
+    const ns = prepareForCreate(withDefaults({ kind: 'Namespace', apiVersion: 'v1', metadata: { name } } as KubeObject), namespaces, env);
+    try {
+      await store.create(namespaces, '', ns);
+      created.push(name);
+    } catch (error) {
+      if (!(error instanceof StatusError && error.reason === 'AlreadyExists')) throw error;
+    }
+  }
+  return created;
+}
+
+/** Removes pods marked for deletion whose grace period has run out; returns their keys. */
+export async function removeExpiredPods(store: ObjectStore, now: number): Promise<string[]> {
+  const listed = await store.list(pods, '', everything);
+  const removed: string[] = [];
+  for (const pod of listed.items) {
+    const deadline = pod.metadata.deletionTimestamp;
+    if (deadline === undefined || parseTime(deadline) > now || (pod.metadata.finalizers ?? []).length > 0) continue;
+    const namespace = pod.metadata.namespace ?? '';
+    const name = pod.metadata.name ?? '';
+    try {
+      await store.update(pods, namespace, name, (current) => (current.metadata.resourceVersion === pod.metadata.resourceVersion ? { action: 'remove' } : { action: 'keep' }), {
+        retryOnConflict: false,
+      });
+      removed.push(`${namespace}/${name}`);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+  return removed;
+}
+
+/** Empties every namespace being deleted, then removes it; returns the namespaces removed. */
+export async function finalizeNamespaces(store: ObjectStore): Promise<string[]> {
+  const listed = await store.list(namespaces, '', everything);
+  const removed: string[] = [];
+  for (const ns of listed.items) {
+    if (ns.metadata.deletionTimestamp === undefined) continue;
+    const name = ns.metadata.name ?? '';
+    let remaining = 0;
+    for (const info of resources) {
+      if (!info.namespaced || info.resource === 'bindings') continue;
+      const content = await store.list(info, name, everything);
+      for (const obj of content.items) {
+        try {
+          await store.update(info, name, obj.metadata.name ?? '', () => ({ action: 'remove' }), { retryOnConflict: true });
+        } catch (error) {
+          if (!isGone(error)) throw error;
+          remaining++;
+        }
+      }
+    }
+    if (remaining > 0) continue;
+    try {
+      await store.update(namespaces, '', name, (current) => (current.metadata.deletionTimestamp !== undefined ? { action: 'remove' } : { action: 'keep' }), { retryOnConflict: false });
+      removed.push(name);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+  return removed;
+}
+
+export interface LeaderDutiesOptions {
+  readonly store: ObjectStore;
+  readonly env: MetadataEnv;
+  readonly intervalMs: number;
+  readonly logger: ApiLogger;
+  /** Aborted when leadership ends: the duties stop within one interval (rule 5). */
+  readonly signal: AbortSignal;
+}
+
+/** Runs the duties until `signal` aborts; failures are logged and retried on the next round. */
+export async function runLeaderDuties(options: LeaderDutiesOptions): Promise<void> {
+  const { store, env, logger, signal } = options;
+  let namespacesReady = false;
+  while (!signal.aborted) {
+    try {
+      if (!namespacesReady) {
+        const created = await ensureSystemNamespaces(store, env);
+        if (created.length > 0) logger.info({ namespaces: created }, 'created the system namespaces');
+        namespacesReady = true;
+      }
+      const pods = await removeExpiredPods(store, env.now());
+      if (pods.length > 0) logger.info({ pods, at: formatTime(env.now()) }, 'removed pods whose graceful deletion ran out of time');
+      const gone = await finalizeNamespaces(store);
+      if (gone.length > 0) logger.info({ namespaces: gone }, 'removed namespaces after deleting their content');
+    } catch (error) {
+      if (signal.aborted) return;
+      logger.warn({ err: error }, 'leader duties failed; retrying next round');
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.intervalMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
