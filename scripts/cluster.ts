@@ -3,7 +3,8 @@
 // resume <id>, logs <id> [-f], wipe.
 
 import { createReadStream, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { agreedLeader, ClusterControl, statusTable } from './lib/cluster-control.js';
 
@@ -63,6 +64,51 @@ async function up(control: ClusterControl): Promise<void> {
   const statuses = await control.waitFor('a leader', (s) => agreedLeader(s) !== 0, timeoutMs);
   say(`leader elected: master ${agreedLeader(statuses)}`);
   say(statusTable(statuses, await control.running()));
+  const kubeconfig = await writeKubeconfig(control);
+  if (kubeconfig !== null) {
+    say(`\nkubeconfig for kubectl: ${kubeconfig}`);
+    say(`  kubectl --kubeconfig ${kubeconfig} get namespaces`);
+  }
+}
+
+/**
+ * Writes `<run dir>/kubeconfig` for the first admin in the cluster's token file, pointing at the
+ * first master (any master serves every request). kubectl sends tokens only over TLS: the API
+ * port also speaks TLS, with each master's self-signed certificate unless the config names one.
+ */
+async function writeKubeconfig(control: ClusterControl): Promise<string | null> {
+  const settings = control.config.apiserver;
+  if (settings.tokenFile === null) return null;
+  const line = (await readFile(settings.tokenFile, 'utf8'))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('#') && settings.adminGroups.some((g) => l.includes(g)));
+  if (line === undefined) return null;
+  const token = line.split(',')[0]!;
+  const first = control.config.masters[0]!;
+  const insecure = settings.tlsCertFile === null ? '\n    insecure-skip-tls-verify: true' : '';
+  const name = control.config.name;
+  const text = `apiVersion: v1
+kind: Config
+clusters:
+- name: ${name}
+  cluster:
+    server: https://${first.api.host}:${first.api.port}${insecure}
+users:
+- name: ${name}-admin
+  user:
+    token: ${token}
+contexts:
+- name: ${name}
+  context:
+    cluster: ${name}
+    user: ${name}-admin
+    namespace: default
+current-context: ${name}
+`;
+  const file = join(control.runDir, 'kubeconfig');
+  await writeFile(file, text, { mode: 0o600 });
+  return file;
 }
 
 async function down(control: ClusterControl): Promise<void> {

@@ -33,7 +33,23 @@ export interface TempClusterOptions {
   readonly raft?: Readonly<Record<string, number | boolean>>;
   readonly snapshot?: Readonly<Record<string, number>>;
   readonly api?: Readonly<Record<string, number>>;
+  /** Settings of the Kubernetes API (packages/apiserver), beside the token file below. */
+  readonly apiserver?: Readonly<Record<string, unknown>>;
+  /**
+   * Users of the Kubernetes API, written as the cluster's token file; by default one admin
+   * (`adminToken`) and one read-only user (`viewerToken`).
+   */
+  readonly tokens?: readonly { readonly token: string; readonly user: string; readonly groups: readonly string[] }[];
 }
+
+/** The tokens of a temporary cluster's default users. */
+export const adminToken = 'temp-cluster-admin-token-0123456789';
+export const viewerToken = 'temp-cluster-viewer-token-0123456789';
+
+const defaultTokens = [
+  { token: adminToken, user: 'admin', groups: ['system:masters'] },
+  { token: viewerToken, user: 'viewer', groups: ['raftplane:viewers'] },
+];
 
 export interface TempCluster {
   readonly dir: string;
@@ -59,7 +75,10 @@ export async function tempCluster(options: TempClusterOptions): Promise<TempClus
     raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatIntervalTicks: 1, ...(options.raft ?? {}) },
     snapshot: { entriesMax: 10_000, catchUpEntries: 5_000, ...(options.snapshot ?? {}) },
     api: { proposalTimeoutMs: 5_000, ...(options.api ?? {}) },
+    apiserver: { tokenFile: 'tokens.csv', ...(options.apiserver ?? {}) },
   });
+  const tokens = options.tokens ?? defaultTokens;
+  await writeFile(join(dir, 'tokens.csv'), tokens.map((t, i) => `${t.token},${t.user},${i + 1},"${t.groups.join(',')}"`).join('\n') + '\n');
   const secret = options.secret ?? 'test-cluster-shared-secret';
   await writeFile(join(dir, 'cluster.json'), JSON.stringify(config(secret), null, 2));
   const control = await ClusterControl.load(join(dir, 'cluster.json'), { runDir: join(dir, 'run') });

@@ -3,6 +3,7 @@
 // checked, and relationships between values are asserted (house rule 9).
 
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { raftDefaults, type RaftConfig } from '@raftplane/raft';
 import { MasterError, MasterErrorCode } from './errors.js';
 
@@ -81,6 +82,36 @@ export interface WatchSettings {
   readonly watchersMax: number;
 }
 
+/** The Kubernetes API (packages/apiserver) on every master. */
+export interface ApiserverSettings {
+  /**
+   * Bearer tokens, in kube-apiserver's `--token-auth-file` format (`token,user,uid,"group1,group2"`),
+   * resolved against the config file's folder; null: no authentication (everyone is an admin).
+   */
+  readonly tokenFile: string | null;
+  /** The API port's TLS certificate and key (PEM), resolved like tokenFile; null: each master makes a self-signed one in its data directory. */
+  readonly tlsCertFile: string | null;
+  readonly tlsKeyFile: string | null;
+  /** Members of these groups may do everything... */
+  readonly adminGroups: readonly string[];
+  /** ...and of these, get, list and watch. Anyone else gets 403. */
+  readonly readOnlyGroups: readonly string[];
+  /** Bigger request bodies get 413 (Kubernetes: 3 MiB). */
+  readonly bodyBytesMax: number;
+  /** Requests one user may have in flight (watches not counted); past it, 429. */
+  readonly inflightPerUserMax: number;
+  readonly inflightMax: number;
+  /** How long a request waits through an election before 503 with Retry-After. */
+  readonly leaderWaitMs: number;
+  /** How often a watch that allows bookmarks gets one. */
+  readonly bookmarkIntervalMs: number;
+  /** A watch without timeoutSeconds ends after a random time in [this, 2 × this). */
+  readonly watchTimeoutMsMin: number;
+  readonly watchTimeoutSecondsMax: number;
+  /** How often the leader removes pods whose grace period ran out and empties deleted namespaces. */
+  readonly leaderDutiesIntervalMs: number;
+}
+
 export interface ClusterConfig {
   readonly name: string;
   /** Masters prove membership to each other with it (HMAC challenge-response; never sent). */
@@ -92,6 +123,7 @@ export interface ClusterConfig {
   readonly api: ApiSettings;
   readonly kv: KvSettings;
   readonly watch: WatchSettings;
+  readonly apiserver: ApiserverSettings;
 }
 
 // The core's defaults, less what is not a cluster-wide setting (a master's applied index, and
@@ -126,7 +158,21 @@ export const settingsDefaults = {
     compactionCheckMs: 5_000,
   },
   watch: { eventsQueuedMax: 10_000, historyPageRevisions: 1_000, progressIntervalMs: 10 * 60_000, watchersMax: 100_000 },
-} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch'>;
+  apiserver: {
+    bodyBytesMax: 3 * 1024 * 1024,
+    inflightPerUserMax: 400,
+    inflightMax: 2_000,
+    leaderWaitMs: 5_000,
+    bookmarkIntervalMs: 60_000,
+    watchTimeoutMsMin: 30 * 60_000,
+    watchTimeoutSecondsMax: 24 * 3600,
+    leaderDutiesIntervalMs: 1_000,
+  },
+} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch'> & {
+  apiserver: Omit<ApiserverSettings, 'tokenFile' | 'tlsCertFile' | 'tlsKeyFile' | 'adminGroups' | 'readOnlyGroups'>;
+};
+
+const apiserverGroupDefaults = { adminGroups: ['system:masters'], readOnlyGroups: ['raftplane:viewers'] } as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -193,6 +239,31 @@ function section<T extends Record<string, number | boolean>>(
   return out as T;
 }
 
+function stringList(source: string, path: string, value: unknown, fallback: readonly string[]): readonly string[] {
+  if (value === undefined) return [...fallback];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) throw invalid(source, path, `must be a list of non-empty strings, got ${JSON.stringify(value)}`);
+  return value as string[];
+}
+
+function apiserverSettings(source: string, value: unknown, baseDir: string): ApiserverSettings {
+  const object = value === undefined ? {} : asObject(source, 'apiserver', value);
+  const { tokenFile, tlsCertFile, tlsKeyFile, adminGroups, readOnlyGroups, ...numbers } = object;
+  const limits = section(source, 'apiserver', numbers, settingsDefaults.apiserver);
+  const file = (name: string, given: unknown): string | null =>
+    given === undefined || given === null ? null : resolvePath(baseDir, nonEmptyString(source, `apiserver.${name}`, given));
+  const cert = file('tlsCertFile', tlsCertFile);
+  const key = file('tlsKeyFile', tlsKeyFile);
+  if ((cert === null) !== (key === null)) throw invalid(source, 'apiserver.tlsCertFile', 'and apiserver.tlsKeyFile must be given together');
+  return {
+    ...limits,
+    tokenFile: file('tokenFile', tokenFile),
+    tlsCertFile: cert,
+    tlsKeyFile: key,
+    adminGroups: stringList(source, 'apiserver.adminGroups', adminGroups, apiserverGroupDefaults.adminGroups),
+    readOnlyGroups: stringList(source, 'apiserver.readOnlyGroups', readOnlyGroups, apiserverGroupDefaults.readOnlyGroups),
+  };
+}
+
 function master(source: string, path: string, value: unknown): MasterConfig {
   const object = asObject(source, path, value);
   rejectUnknown(source, path, object, ['id', 'peer', 'api', 'dataDir', 'dialVia']);
@@ -213,10 +284,13 @@ function master(source: string, path: string, value: unknown): MasterConfig {
   };
 }
 
-/** Validates a parsed config; `source` (a file name) is named in every error. */
-export function parseClusterConfig(value: unknown, source = '<config>'): ClusterConfig {
+/**
+ * Validates a parsed config; `source` (a file name) is named in every error, and files the config
+ * names (the token file) are found relative to `baseDir` (the config file's folder).
+ */
+export function parseClusterConfig(value: unknown, source = '<config>', baseDir = '.'): ClusterConfig {
   const object = asObject(source, '(top level)', value);
-  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api', 'kv', 'watch']);
+  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api', 'kv', 'watch', 'apiserver']);
   const name = nonEmptyString(source, 'name', object['name']);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw invalid(source, 'name', `must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
   const secret = nonEmptyString(source, 'secret', object['secret']);
@@ -259,7 +333,8 @@ export function parseClusterConfig(value: unknown, source = '<config>'): Cluster
   const api = section(source, 'api', object['api'], settingsDefaults.api);
   const kv = section(source, 'kv', object['kv'], settingsDefaults.kv);
   const watch = section(source, 'watch', object['watch'], settingsDefaults.watch);
-  return { name, secret, masters, raft, snapshot, transport, api, kv, watch };
+  const apiserver = apiserverSettings(source, object['apiserver'], baseDir);
+  return { name, secret, masters, raft, snapshot, transport, api, kv, watch, apiserver };
 }
 
 export async function loadClusterConfig(file: string): Promise<ClusterConfig> {
@@ -275,7 +350,7 @@ export async function loadClusterConfig(file: string): Promise<ClusterConfig> {
   } catch (error) {
     throw new MasterError(MasterErrorCode.InvalidConfig, `cluster config ${file}: is not valid JSON (${(error as Error).message})`, { path: file });
   }
-  return parseClusterConfig(parsed, file);
+  return parseClusterConfig(parsed, file, dirname(file));
 }
 
 export function masterById(config: ClusterConfig, id: number): MasterConfig {

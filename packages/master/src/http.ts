@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import { KubeApiServer } from '@raftplane/apiserver';
 import type { EtcdGateway } from './etcd/gateway.js';
 import type { Master } from './master.js';
 
@@ -25,50 +26,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The refusal of a body past the limit: `declared` is its Content-Length when it gave one, else null. */
-export type BodyTooLarge = (bytesMax: number, declared: number | null) => Error;
-
-const bodyTooLarge413: BodyTooLarge = (bytesMax, declared) =>
-  new HttpError(
-    413,
-    'RequestEntityTooLarge',
-    declared === null ? `request body exceeds the limit of ${bytesMax} bytes` : `request body of ${declared} bytes exceeds the limit of ${bytesMax} bytes`,
-  );
-
-/**
- * Reads the body, refusing past `bytesMax` without buffering the rest: it stops reading (the
- * socket pauses), so the caller answers with `connection: close` and the rest is never read.
- */
-export function readBody(req: IncomingMessage, bytesMax: number, tooLarge: BodyTooLarge = bodyTooLarge413): Promise<Buffer> {
-  return new Promise((resolveBody, rejectBody) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > bytesMax) {
-      req.pause();
-      rejectBody(tooLarge(bytesMax, declared));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.byteLength;
-      if (size > bytesMax) {
-        req.off('data', onData);
-        req.pause();
-        rejectBody(tooLarge(bytesMax, null));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolveBody(Buffer.concat(chunks, size)));
-    req.on('error', rejectBody);
-  });
-}
+/** Body reading with a limit is the apiserver's (it stops reading past the limit). */
+export { readBody, type BodyTooLarge } from '@raftplane/apiserver';
 
 export interface ApiServerOptions {
   readonly master: Master;
   readonly logger: Logger;
   readonly gateway: EtcdGateway;
+  readonly kubeApi: KubeApiServer;
 }
 
 /** Marks a request one master forwarded to another, so that it is never forwarded twice. */
@@ -121,12 +86,13 @@ export async function relayRequest(options: RelayOptions, res: ServerResponse): 
 }
 
 export function createApiServer(options: ApiServerOptions): Server {
-  const { master, logger, gateway } = options;
+  const { master, logger, gateway, kubeApi } = options;
   const routes = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (gateway.handle(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://master');
     const method = req.method ?? 'GET';
     const path = url.pathname;
+    if (KubeApiServer.serves(path)) return kubeApi.handle(req, res);
     if (method === 'GET' && path === '/status') return sendJson(res, 200, master.status());
     if (method === 'GET' && (path === '/healthz' || path === '/livez')) return sendJson(res, master.isLive() ? 200 : 503, { ok: master.isLive() });
     if (method === 'GET' && path === '/readyz') return sendJson(res, master.isReady() ? 200 : 503, { ok: master.isReady() });
@@ -144,7 +110,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     });
   });
   server.on('upgrade', (req, socket, head) => {
-    if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!gateway.handleUpgrade(req, socket, head) && !kubeApi.handleUpgrade(req, socket, head)) socket.destroy();
   });
   // Explicit limits rather than library defaults. No whole-request timeout: an etcd watch is a POST
   // whose body stays open for more watch requests; bodies are bounded in size by the gateway.

@@ -8,6 +8,9 @@ import { loadClusterConfig, masterById } from './config.js';
 import { MasterError, MasterErrorCode } from './errors.js';
 import { createEtcdGateway, etcdGatewayDefaults } from './etcd/gateway.js';
 import { createApiServer } from './http.js';
+import { createDualListener } from './dual-listener.js';
+import { createKubeApi } from './kube-api.js';
+import { loadServingCert } from './serving-cert.js';
 import { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 import { createLogger, type LogPosition } from './logger.js';
 import { Master } from './master.js';
@@ -48,15 +51,20 @@ async function main(): Promise<void> {
   position.source = () => master.logPosition();
   const plantStaleFollowerReads = process.env[PLANT_STALE_READS_ENV] === '1';
   if (plantStaleFollowerReads) logger.warn({ env: PLANT_STALE_READS_ENV }, 'TESTING: a planted bug is on: as a follower, this master serves linearizable reads without ReadIndex (stale reads)');
+  const service = createKvService(master, { plantStaleFollowerReads });
   const gateway = createEtcdGateway({
     ...etcdGatewayDefaults,
     requestBytesMax: config.api.bodyBytesMax,
     txnOpsMax: config.kv.txnOpsMax,
     watchBufferBytesMax: config.api.watchBufferBytesMax,
-    service: createKvService(master, { plantStaleFollowerReads }),
+    service,
     logger,
   });
-  const server = createApiServer({ master, logger, gateway });
+  const kubeApi = await createKubeApi({ master, service, logger });
+  const http = createApiServer({ master, logger, gateway, kubeApi });
+  const tls = await loadServingCert({ certFile: config.apiserver.tlsCertFile, keyFile: config.apiserver.tlsKeyFile, dataDir: self.dataDir, api: self.api, now: new Date() });
+  logger.info({ certificate: tls.source }, 'the API port serves plain HTTP and TLS');
+  const server = createDualListener(http, tls);
   server.listen(self.api.port, self.api.host);
   await once(server, 'listening');
   logger.info({ api: `${self.api.host}:${self.api.port}`, peer: `${self.peer.host}:${self.peer.port}` }, 'serving');
@@ -66,8 +74,9 @@ async function main(): Promise<void> {
     exiting = true;
     logger.info({ signal }, 'shutting down');
     server.close();
+    kubeApi.close();
     await gateway.close();
-    server.closeAllConnections();
+    http.closeAllConnections();
     await master.stop();
     process.exit(0);
   };

@@ -147,6 +147,9 @@ export class Master {
   private snapshotBuilt: { readonly index: number; readonly data: Uint8Array; readonly startedAt: number } | null = null;
   private stopping = false;
   private fatalError: Error | null = null;
+  /** Aborted when this master's leadership ends; null while it does not lead (or its term's first entry is not applied yet). */
+  private leadership: AbortController | null = null;
+  private readonly leadershipListeners: ((signal: AbortSignal) => void)[] = [];
   private readonly onFatal: (error: Error) => void;
 
   private constructor(options: MasterOptions, db: Db, storage: RaftStorage, kv: KvStore, onFatal: (error: Error) => void) {
@@ -354,6 +357,7 @@ export class Master {
       this.node.advance();
     }
     const handled = performance.now();
+    this.updateLeadership();
     await this.maybeSnapshot();
     const done = performance.now();
     if (done - started > SLOW_TURN_MS) {
@@ -492,6 +496,43 @@ export class Master {
       { index, bytes: data.byteLength, firstIndex: this.storage.firstIndex(), builtMs: Math.round(builtMs), recordMs: Math.round(performance.now() - startedAt - builtMs) },
       'snapshot taken, log compacted',
     );
+  }
+
+  /**
+   * Leader-only components start once this master leads and has applied an entry of its own term
+   * (its no-op: everything earlier leaders committed is in its store), and stop the turn leadership
+   * ends, which is within one tick of it ending (DESIGN rule 5).
+   */
+  private updateLeadership(): void {
+    const raft = this.node.raft;
+    const leads = raft.role === 'leader' && !this.stopping && this.fatalError === null;
+    if (!leads) {
+      if (this.leadership !== null) {
+        this.leadership.abort(new Error(`master ${this.id} is no longer the leader (term ${raft.term})`));
+        this.leadership = null;
+        this.log.info({ term: raft.term }, 'leadership ended: leader-only components stopped');
+      }
+      return;
+    }
+    if (this.leadership !== null || raft.raftLog.termOrZero(this.kv.appliedIndex) !== raft.term) return;
+    const leadership = new AbortController();
+    this.leadership = leadership;
+    this.log.info({ term: raft.term, applied: this.kv.appliedIndex }, 'leadership established: starting leader-only components');
+    for (const listener of this.leadershipListeners) listener(leadership.signal);
+  }
+
+  /**
+   * Calls `listener` each time this master's leadership is established, with a signal that aborts
+   * when it ends (and when the master stops).
+   */
+  onLeadership(listener: (signal: AbortSignal) => void): void {
+    this.leadershipListeners.push(listener);
+    if (this.leadership !== null) listener(this.leadership.signal);
+  }
+
+  /** Whether leader-only components run here now. */
+  isLeading(): boolean {
+    return this.leadership !== null;
   }
 
   private onRoleChange(role: string, leader: NodeId): void {
@@ -691,6 +732,10 @@ export class Master {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({}, 'stopping');
+    if (this.leadership !== null) {
+      this.leadership.abort(new Error(`master ${this.id} is stopping`));
+      this.leadership = null;
+    }
     if (this.fatalError === null) await this.handOverLeadership();
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.tickTimer = null;

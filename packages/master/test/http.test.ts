@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePorts } from '../../../scripts/lib/temp-cluster.js';
 import { createEtcdGateway, etcdGatewayDefaults, type EtcdGateway } from '../src/etcd/gateway.js';
-import { Master, createApiServer, createKvService, parseClusterConfig } from '../src/index.js';
+import { Master, createApiServer, createKubeApi, createKvService, parseClusterConfig } from '../src/index.js';
 
 let dir: string;
 let master: Master;
@@ -33,13 +33,22 @@ beforeAll(async () => {
   master = await Master.start({ config, id: 1, logger }, (error) => {
     throw error;
   });
-  gateway = createEtcdGateway({ ...etcdGatewayDefaults, requestBytesMax: config.api.bodyBytesMax, service: createKvService(master), logger });
-  server = createApiServer({ master, logger, gateway });
+  const service = createKvService(master);
+  gateway = createEtcdGateway({ ...etcdGatewayDefaults, requestBytesMax: config.api.bodyBytesMax, service, logger });
+  server = createApiServer({ master, logger, gateway, kubeApi: await createKubeApi({ master, service, logger }) });
   server.listen(apiPort, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${apiPort}`;
   // One master elects itself after one election timeout (1-2 s), longer on a loaded machine.
   for (let i = 0; i < 300 && !master.isReady(); i++) await new Promise((r) => setTimeout(r, 50));
+  // The new leader's own writes (the system namespaces of the Kubernetes API) are done before the
+  // tests count log entries.
+  for (let i = 0; i < 200; i++) {
+    const res = await request(`${base}/api/v1/namespaces/kube-node-lease`);
+    await res.body.text();
+    if (res.statusCode === 200) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 
 afterAll(async () => {
