@@ -1,0 +1,48 @@
+// Splits a chunked HTTP watch body into lines (one JSON event each), bounded: a line longer than
+// `lineBytesMax` is an error, not a buffer that grows until memory runs out.
+
+import { ClientError, ClientErrorCode } from './errors.js';
+
+const NEWLINE = 0x0a;
+
+export class LineSplitter {
+  /** Bytes of the line not yet ended, in arrival order. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(
+    private readonly lineBytesMax: number,
+    private readonly origin: string,
+  ) {}
+
+  /** The lines this chunk completes, without their `\n`. */
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE, start); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      this.append(chunk.subarray(start, newline));
+      lines.push(Buffer.concat(this.pending, this.pendingBytes).toString('utf8'));
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.append(chunk.subarray(start));
+    return lines;
+  }
+
+  /** What is left once the body ended: a last line without `\n`, or ''. */
+  end(): string {
+    const rest = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
+    this.pending = [];
+    this.pendingBytes = 0;
+    return rest;
+  }
+
+  private append(piece: Buffer): void {
+    this.pendingBytes += piece.byteLength;
+    if (this.pendingBytes > this.lineBytesMax) {
+      throw new ClientError(ClientErrorCode.ResponseTooLarge, `watch event from ${this.origin} is over ${this.lineBytesMax} bytes`, { endpoint: this.origin });
+    }
+    this.pending.push(piece);
+  }
+}
