@@ -2,10 +2,13 @@
 // the leader hint, the retry rules of retry-loop.ts, and every open watch closed when the
 // client's signal aborts.
 
+import assert from 'node:assert/strict';
+import { setMaxListeners } from 'node:events';
 import { Agent } from 'undici';
 import type { Clock } from './clock.js';
 import { openChunkedWatch } from './chunked-watch.js';
 import { EndpointSet } from './endpoints.js';
+import { ClientError, ClientErrorCode } from './errors.js';
 import { flattenHeaders, parseBody, queryString, readBodyBounded } from './http-wire.js';
 import type { ClientLogger } from './logger.js';
 import { runWithRetries, type AttemptOutcome, type RetryContext, type RetryPolicy } from './retry-loop.js';
@@ -45,6 +48,7 @@ export class HttpTransport implements Transport {
   private readonly openWatches = new Set<SocketWatchStream>();
   /** Settles once the pool and every watch socket are gone. */
   readonly closed: Promise<void>;
+  private readonly lifetime: AbortController;
 
   constructor(private readonly settings: HttpTransportSettings) {
     this.endpoints = new EndpointSet(settings.endpoints);
@@ -64,9 +68,14 @@ export class HttpTransport implements Transport {
       bodyTimeout: settings.requestTimeoutMs,
       connect: { timeout: settings.connectTimeoutMs },
     });
+    // Every request and watch listens to the lifetime; they listen to this one, so that the
+    // caller's signal (often shared by many components) carries one listener per client.
+    this.lifetime = new AbortController();
+    setMaxListeners(0, this.lifetime.signal);
     this.closed = new Promise<void>((resolve) => {
       const shutDown = (): void => {
         const watches = [...this.openWatches].map((watch) => watch.closed);
+        this.lifetime.abort(settings.signal.reason);
         void Promise.all([this.agent.destroy(), ...watches]).then(() => resolve());
       };
       if (settings.signal.aborted) shutDown();
@@ -75,7 +84,7 @@ export class HttpTransport implements Transport {
   }
 
   async request(request: TransportRequest): Promise<TransportResponse> {
-    const linked = linkSignals(request.signal, this.settings.signal);
+    const linked = linkSignals(request.signal, this.lifetime.signal);
     try {
       const outcome = await runWithRetries<never>(
         this.retryContext,
@@ -83,7 +92,7 @@ export class HttpTransport implements Transport {
         linked.signal,
         (endpoint, signal) => this.sendOnce(endpoint, request, signal),
       );
-      if (outcome.kind !== 'answer') throw new Error('unreachable: a plain request opened a stream');
+      assert.ok(outcome.kind === 'answer', 'a plain request cannot open a stream');
       return outcome.response;
     } finally {
       linked.unlink();
@@ -91,7 +100,7 @@ export class HttpTransport implements Transport {
   }
 
   async watch(request: WatchRequest): Promise<WatchStream> {
-    const linked = linkSignals(request.signal, this.settings.signal);
+    const linked = linkSignals(request.signal, this.lifetime.signal);
     const query = { ...request.query, watch: 'true' };
     let outcome: AttemptOutcome<SocketWatchStream>;
     try {
@@ -104,6 +113,11 @@ export class HttpTransport implements Transport {
     }
     if (outcome.kind === 'answer') {
       linked.unlink();
+      const { status } = outcome.response;
+      if (status >= 200 && status < 300) {
+        // A server (or proxy) that answers the upgrade like a plain GET does not speak watch over WebSocket.
+        throw new ClientError(ClientErrorCode.MalformedResponse, `watch ${request.path} was answered HTTP ${status} instead of a stream; watchTransport 'http' may work`, { method: 'GET', path: request.path });
+      }
       throw statusErrorFromResponse(outcome.response, { method: 'GET', path: request.path });
     }
     const stream = outcome.stream;

@@ -26,3 +26,4 @@ export type { ReflectorStats } from './reflector.js';
 export * from './informer.js';
 export * from './rate-limiter.js';
 export * from './work-queue.js';
+export { EventQueue, type EventQueueOptions } from './event-queue.js';

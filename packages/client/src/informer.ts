@@ -4,6 +4,7 @@
 // them (STYLE §2); sync functions read the cache.
 
 import assert from 'node:assert/strict';
+import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '@raftplane/api';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { Client } from './client.js';
@@ -179,9 +180,17 @@ export class Informer<T extends KubeObject> {
   async run(signal: AbortSignal): Promise<void> {
     assert.ok(!this.running, `informer for ${this.resource.info.resource} is already running`);
     this.running = true;
+    // One listener on the caller's signal (a leadership signal is shared by every controller);
+    // the requests, watches and sleeps inside listen to this one.
+    const stop = new AbortController();
+    setMaxListeners(0, stop.signal);
+    const onAbort = (): void => stop.abort(signal.reason);
+    if (signal.aborted) stop.abort(signal.reason);
+    else signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.reflector.run(signal);
+      await this.reflector.run(stop.signal);
     } finally {
+      signal.removeEventListener('abort', onAbort);
       this.resyncTimer?.cancel();
       this.resyncTimer = undefined;
     }

@@ -54,11 +54,18 @@ export interface ReflectorStats {
   bookmarks: number;
 }
 
-/** How one watch ended, and what to do next. */
+/** How one watch ended; `healthy` when it delivered something or lasted healthyWatchMs. */
 type WatchEnd =
-  | { readonly kind: 'ended'; readonly events: number }
-  | { readonly kind: 'expired'; readonly events: number }
-  | { readonly kind: 'broken'; readonly events: number; readonly error: unknown };
+  | { readonly kind: 'ended'; readonly healthy: boolean }
+  | { readonly kind: 'expired'; readonly healthy: boolean }
+  | { readonly kind: 'broken'; readonly healthy: boolean; readonly error: unknown };
+
+/**
+ * A watch that lasted this long, or delivered anything, was working: the next one starts at once
+ * and the backoffs start again from their minimum. A quiet resource's watch ends empty at every
+ * server timeout; only one that ends empty at once (a master closing every watch) backs off.
+ */
+const healthyWatchMs = 1_000;
 
 function isDecimal(text: string): boolean {
   return /^[0-9]+$/.test(text);
@@ -97,7 +104,7 @@ export class Reflector<T extends KubeObject> {
           needList = false;
         }
         const end = await this.watchOnce(signal, listedNow);
-        if (end.events > 0) {
+        if (end.healthy) {
           resumeBackoff.reset();
           relistBackoff.reset();
         }
@@ -105,9 +112,9 @@ export class Reflector<T extends KubeObject> {
           needList = true;
           delayMs = relistBackoff.nextDelayMs();
           settings.logger.info({ resource: this.resource.info.resource, resourceVersion: this.lastResourceVersion, delayMs }, 'watch expired (410); relisting');
-        } else if (end.kind === 'broken' || end.events === 0) {
-          // A watch that broke, or ended at once with nothing, waits before the next one: a master that
-          // closes every watch (shutting down) must not be hammered.
+        } else if (end.kind === 'broken' || !end.healthy) {
+          // A broken watch, or one that ended at once with nothing, waits before the next: a master
+          // that drops every watch (shutting down, overloaded) must not be hammered.
           delayMs = resumeBackoff.nextDelayMs();
           if (end.kind === 'broken') settings.logger.info({ resource: this.resource.info.resource, resourceVersion: this.lastResourceVersion, delayMs, error: describeError(end.error) }, 'watch broke; resuming');
         }
@@ -159,26 +166,28 @@ export class Reflector<T extends KubeObject> {
     });
     this.counters.watches++;
     if (!afterList) this.counters.resumes++;
-    let events = 0;
+    const startedMs = settings.clock.now();
+    let received = 0;
+    const healthy = (): boolean => received > 0 || settings.clock.now() - startedMs >= healthyWatchMs;
     try {
       for await (const event of stream) {
         if (event.type === 'ERROR') {
-          if (event.object.code === 410) return { kind: 'expired', events };
-          return { kind: 'broken', events, error: new Error(`watch ERROR event ${event.object.code} ${event.object.reason ?? ''}: ${event.object.message ?? ''}`) };
+          if (event.object.code === 410) return { kind: 'expired', healthy: healthy() };
+          return { kind: 'broken', healthy: healthy(), error: new Error(`watch ERROR event ${event.object.code} ${event.object.reason ?? ''}: ${event.object.message ?? ''}`) };
         }
+        received++;
         this.noteResourceVersion(event.object.metadata.resourceVersion);
         if (event.type === 'BOOKMARK') {
           this.counters.bookmarks++;
           continue;
         }
         this.counters.events++;
-        events++;
         this.sink.apply(event.type, event.object);
       }
-      return { kind: 'ended', events };
+      return { kind: 'ended', healthy: healthy() };
     } catch (error) {
       if (signal.aborted) throw error;
-      return { kind: 'broken', events, error };
+      return { kind: 'broken', healthy: healthy(), error };
     } finally {
       await stream.close();
     }

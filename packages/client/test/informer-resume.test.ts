@@ -4,7 +4,7 @@
 
 import { resourceByName, type Pod } from '@raftplane/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { until } from './support/clocks.js';
+import { RecordingClock, until } from './support/clocks.js';
 import { pod } from './support/objects.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { startInformer, type RunningInformer } from './support/informers.js';
@@ -98,5 +98,24 @@ describe.each(['websocket', 'http'] as const)('resume over %s', (watchTransport)
     expect(r.log.slice(3)).toEqual(['add default/d@104', 'delete default/a@105']);
     expect(m2!.watchRequests().map((w) => w.query.get('resourceVersion'))).toEqual(['103']);
     expect(r.informer.stats()).toMatchObject({ lists: 1, relists: 0, resumes: 1 });
+  });
+});
+
+describe('resume pacing', () => {
+  it('waits before resuming a watch that ended empty at once, and resumes at once after one that delivered', async () => {
+    harness = await startHarness(1);
+    const master = harness.cluster.masters[0]!;
+    const clock = new RecordingClock();
+    running = startInformer(harness, 'pods', { namespace: 'default', clock });
+    await running.informer.waitForSync(AbortSignal.timeout(10_000));
+    await until(() => running!.informer.stats().watches === 1, 'the watch opened');
+    master.endWatches();
+    await until(() => running!.informer.stats().watches === 2, 'the second watch');
+    expect(clock.requestedDelaysMs).toEqual([100]);
+    harness.cluster.store.create(pods, pod('a'));
+    await until(() => running!.log.length === 1, 'the add of a');
+    master.endWatches();
+    await until(() => running!.informer.stats().watches === 3, 'the third watch');
+    expect(clock.requestedDelaysMs).toEqual([100]);
   });
 });

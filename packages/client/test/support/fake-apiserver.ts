@@ -47,7 +47,7 @@ export interface Fault {
   times: number;
 }
 
-interface WatchSession {
+export interface WatchSession {
   readonly transport: 'websocket' | 'http';
   send(event: unknown): void;
   /** Ends the stream as the server does on timeoutSeconds (WebSocket close 1000, chunked end). */
@@ -58,14 +58,14 @@ interface WatchSession {
   freeze(): void;
 }
 
-interface ParsedPath {
+export interface ParsedPath {
   readonly info: ResourceInfo;
   readonly namespace: string | undefined;
   readonly name: string | undefined;
   readonly subresource: string | undefined;
 }
 
-function parsePath(path: string): ParsedPath | undefined {
+export function parsePath(path: string): ParsedPath | undefined {
   const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
   let group: string;
   let rest: string[];
@@ -270,7 +270,7 @@ export class FakeMaster {
     }
     let answer: { status: number; body: unknown };
     try {
-      answer = this.handle(record, parsed);
+      answer = handleApiRequest(this.cluster.store, record, parsed);
     } catch (error) {
       if (!isStatusError(error)) throw error;
       answer = { status: error.code, body: error.status };
@@ -280,60 +280,6 @@ export class FakeMaster {
       return;
     }
     this.send(res, answer.status, answer.body);
-  }
-
-  private handle(request: RecordedRequest, { info, namespace, name, subresource }: ParsedPath): { status: number; body: unknown } {
-    const store = this.cluster.store;
-    const query = request.query;
-    const selection: Selection = { namespace, labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') };
-    const body = request.body as KubeObject;
-    switch (request.method) {
-      case 'GET': {
-        if (name === undefined) {
-          const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
-          const page = store.page(info, selection, limit, query.get('continue') ?? undefined);
-          const metadata: Record<string, string> = { resourceVersion: String(page.revision) };
-          if (page.continueToken !== undefined) metadata.continue = page.continueToken;
-          return { status: 200, body: { kind: info.listKind, apiVersion: 'v1', metadata, items: page.items } };
-        }
-        const obj = store.get(info, namespace, name);
-        if (subresource === 'scale') return { status: 200, body: scaleOf(obj) };
-        return { status: 200, body: obj };
-      }
-      case 'POST': {
-        if (subresource === 'binding') {
-          store.modify(info, namespace, name as string, (pod) => {
-            pod.spec = { ...(pod.spec as object), nodeName: (body as unknown as { target: { name: string } }).target.name };
-          });
-          return { status: 201, body: successStatus() };
-        }
-        if (!body.metadata?.name) throw invalidError(info, '', [required('metadata.name', 'name or generateName is required')]);
-        return { status: 201, body: store.create(info, { ...body, metadata: { ...body.metadata, namespace } }) };
-      }
-      case 'PUT': {
-        if (subresource === 'scale') {
-          const replicas = (body as unknown as { spec: { replicas: number } }).spec.replicas;
-          return { status: 200, body: scaleOf(store.modify(info, namespace, name as string, (o) => ((o.spec as { replicas?: number }).replicas = replicas))) };
-        }
-        if (body.metadata?.name !== name) throw badRequestError(`the name of the object (${body.metadata?.name}) does not match the name on the URL (${name})`);
-        return { status: 200, body: store.update(info, { ...body, metadata: { ...body.metadata, namespace } }) };
-      }
-      case 'PATCH': {
-        const current = store.get(info, namespace, name as string);
-        const type = request.headers['content-type'];
-        const patched = type === 'application/merge-patch+json' ? (mergePatch(current, request.body) as unknown as KubeObject) : current;
-        return { status: 200, body: store.update(info, patched) };
-      }
-      case 'DELETE': {
-        if (name === undefined) {
-          for (const obj of store.all(info, selection)) store.delete(info, obj.metadata.namespace, obj.metadata.name as string);
-          return { status: 200, body: successStatus() };
-        }
-        return { status: 200, body: store.delete(info, namespace, name) };
-      }
-      default:
-        throw badRequestError(`method ${request.method}`);
-    }
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -375,7 +321,7 @@ export class FakeMaster {
       freeze: () => (ws as unknown as { _socket: Duplex })._socket.pause(),
     };
     ws.on('close', () => this.endSession(session));
-    this.startWatch(session, parsed, query);
+    this.watch(session, parsed, query);
   }
 
   private startChunkedWatch(res: ServerResponse, parsed: ParsedPath, query: URLSearchParams): void {
@@ -389,38 +335,17 @@ export class FakeMaster {
       freeze: () => res.socket?.pause(),
     };
     res.on('close', () => this.endSession(session));
-    this.startWatch(session, parsed, query);
+    this.watch(session, parsed, query);
+  }
+
+  private watch(session: WatchSession, parsed: ParsedPath, query: URLSearchParams): void {
+    const unsubscribe = startWatch(this.cluster.store, session, parsed, query);
+    if (unsubscribe !== undefined) this.sessions.set(session, { bookmarks: query.get('allowWatchBookmarks') === 'true', unsubscribe });
   }
 
   private endSession(session: WatchSession): void {
     this.sessions.get(session)?.unsubscribe();
     this.sessions.delete(session);
-  }
-
-  /** Kubernetes' watch semantics: from resourceVersion N every later event once, in order; unset or "0" starts with the current state. */
-  private startWatch(session: WatchSession, { info, namespace }: ParsedPath, query: URLSearchParams): void {
-    const store = this.cluster.store;
-    const selection: Selection = { namespace, labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') };
-    const from = query.get('resourceVersion');
-    const matching = (event: StoreEvent): boolean => event.resource === info.resource && selects(selection, event.object, info.kind);
-    if (from === null || from === '' || from === '0') {
-      for (const obj of store.all(info, selection)) session.send({ type: 'ADDED', object: obj });
-    } else {
-      let backlog: StoreEvent[];
-      try {
-        backlog = store.eventsAfter(info.resource, Number(from));
-      } catch (error) {
-        if (!isStatusError(error)) throw error;
-        session.send({ type: 'ERROR', object: error.status });
-        session.endNormally();
-        return;
-      }
-      for (const event of backlog) if (matching(event)) session.send({ type: event.type, object: event.object });
-    }
-    const unsubscribe = store.subscribe((event) => {
-      if (matching(event)) session.send({ type: event.type, object: event.object });
-    });
-    this.sessions.set(session, { bookmarks: query.get('allowWatchBookmarks') === 'true', unsubscribe });
   }
 }
 
@@ -432,4 +357,85 @@ function scaleOf(obj: KubeObject): unknown {
     spec: { replicas: (obj.spec as { replicas?: number }).replicas ?? 1 },
     status: { replicas: 0 },
   };
+}
+
+/** One API request against the store, as a master's handlers would answer it; throws StatusErrors. */
+export function handleApiRequest(store: FakeStore, request: Pick<RecordedRequest, 'method' | 'query' | 'headers' | 'body'>, { info, namespace, name, subresource }: ParsedPath): { status: number; body: unknown } {
+  const query = request.query;
+  const selection: Selection = { namespace, labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') };
+  const body = request.body as KubeObject;
+  switch (request.method) {
+    case 'GET': {
+      if (name === undefined) {
+        const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
+        const page = store.page(info, selection, limit, query.get('continue') ?? undefined);
+        const metadata: Record<string, string> = { resourceVersion: String(page.revision) };
+        if (page.continueToken !== undefined) metadata.continue = page.continueToken;
+        return { status: 200, body: { kind: info.listKind, apiVersion: 'v1', metadata, items: page.items } };
+      }
+      const obj = store.get(info, namespace, name);
+      if (subresource === 'scale') return { status: 200, body: scaleOf(obj) };
+      return { status: 200, body: obj };
+    }
+    case 'POST': {
+      if (subresource === 'binding') {
+        store.modify(info, namespace, name as string, (pod) => {
+          pod.spec = { ...(pod.spec as object), nodeName: (body as unknown as { target: { name: string } }).target.name };
+        });
+        return { status: 201, body: successStatus() };
+      }
+      if (!body.metadata?.name) throw invalidError(info, '', [required('metadata.name', 'name or generateName is required')]);
+      return { status: 201, body: store.create(info, { ...body, metadata: { ...body.metadata, namespace } }) };
+    }
+    case 'PUT': {
+      if (subresource === 'scale') {
+        const replicas = (body as unknown as { spec: { replicas: number } }).spec.replicas;
+        return { status: 200, body: scaleOf(store.modify(info, namespace, name as string, (o) => ((o.spec as { replicas?: number }).replicas = replicas))) };
+      }
+      if (body.metadata?.name !== name) throw badRequestError(`the name of the object (${body.metadata?.name}) does not match the name on the URL (${name})`);
+      return { status: 200, body: store.update(info, { ...body, metadata: { ...body.metadata, namespace } }) };
+    }
+    case 'PATCH': {
+      const current = store.get(info, namespace, name as string);
+      const type = request.headers['content-type'];
+      const patched = type === 'application/merge-patch+json' ? (mergePatch(current, request.body) as unknown as KubeObject) : current;
+      return { status: 200, body: store.update(info, patched) };
+    }
+    case 'DELETE': {
+      if (name === undefined) {
+        for (const obj of store.all(info, selection)) store.delete(info, obj.metadata.namespace, obj.metadata.name as string);
+        return { status: 200, body: successStatus() };
+      }
+      return { status: 200, body: store.delete(info, namespace, name) };
+    }
+    default:
+      throw badRequestError(`method ${request.method}`);
+  }
+}
+
+/**
+ * Kubernetes' watch semantics: from resourceVersion N every later event once, in order; unset or
+ * "0" starts with the current state. Returns the unsubscribe, or undefined when it ended the watch (410).
+ */
+export function startWatch(store: FakeStore, session: WatchSession, { info, namespace }: ParsedPath, query: URLSearchParams): (() => void) | undefined {
+  const selection: Selection = { namespace, labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') };
+  const from = query.get('resourceVersion');
+  const matching = (event: StoreEvent): boolean => event.resource === info.resource && selects(selection, event.object, info.kind);
+  if (from === null || from === '' || from === '0') {
+    for (const obj of store.all(info, selection)) session.send({ type: 'ADDED', object: obj });
+  } else {
+    let backlog: StoreEvent[];
+    try {
+      backlog = store.eventsAfter(info.resource, Number(from));
+    } catch (error) {
+      if (!isStatusError(error)) throw error;
+      session.send({ type: 'ERROR', object: error.status });
+      session.endNormally();
+      return undefined;
+    }
+    for (const event of backlog) if (matching(event)) session.send({ type: event.type, object: event.object });
+  }
+  return store.subscribe((event) => {
+    if (matching(event)) session.send({ type: event.type, object: event.object });
+  });
 }
