@@ -33,6 +33,8 @@ import type { ObjectWatchOptions } from './object-watch.js';
 import { booleanParam, integerParam, parseDryRun, parseFieldSelectorParam, parseLabelSelectorParam, parseListOptions, parseReadOptions, parseWatchStart } from './request-options.js';
 import { ResourceRest, patchTypeOf, type WriteContext } from './rest.js';
 import { parseRoute } from './router.js';
+import { silentLogger, type ApiLogger } from './logger.js';
+import { WatchCaches, watchCacheDefaults, type WatchCacheSettings } from './watch-cache.js';
 import { bindPod, podLogUnavailable, scaleOf, updateScale } from './subresources.js';
 
 export interface ApiRequest {
@@ -55,6 +57,7 @@ export type ApiResult =
   | { readonly type: 'response'; readonly status: number; readonly body: unknown; readonly contentType?: string }
   | { readonly type: 'watch'; readonly options: Omit<ObjectWatchOptions, 'output' | 'onCutOff'>; readonly presentation: Presentation };
 
+
 export interface ApiHandlerOptions {
   readonly backend: ApiBackend;
   readonly env: MetadataEnv;
@@ -65,6 +68,9 @@ export interface ApiHandlerOptions {
   /** A watch without timeoutSeconds ends after a random time in [min, 2 × min), as Kubernetes' do. */
   readonly watchTimeoutMsMin: number;
   readonly watchTimeoutSecondsMax: number;
+  /** The watch caches' settings; null: every watch reads the hub directly. */
+  readonly watchCache?: WatchCacheSettings | null;
+  readonly logger?: ApiLogger;
 }
 
 /** Kubernetes' own verb names for a request to a resource. */
@@ -109,10 +115,18 @@ function response(status: number, body: unknown): ApiResult {
 export class ApiHandler {
   private readonly store: ObjectStore;
   private readonly rest: ResourceRest;
+  private readonly caches: WatchCaches | null;
 
   constructor(private readonly options: ApiHandlerOptions) {
     this.store = new ObjectStore(options.backend);
     this.rest = new ResourceRest(this.store, options.env);
+    const cacheSettings = options.watchCache === undefined ? watchCacheDefaults : options.watchCache;
+    this.caches = cacheSettings === null ? null : new WatchCaches(options.backend, cacheSettings, options.logger ?? silentLogger);
+  }
+
+  /** Stops the watch caches (their watchers end and resume elsewhere). */
+  close(): void {
+    this.caches?.close();
   }
 
   /** The object store the handler writes through (for leader duties on the same master). */
@@ -248,6 +262,7 @@ export class ApiHandler {
         bookmarks: booleanParam(query, 'allowWatchBookmarks'),
         bookmarkIntervalMs: this.options.bookmarkIntervalMs,
         timeoutMs,
+        cache: this.caches?.of(info) ?? null,
       },
     };
   }

@@ -112,6 +112,10 @@ export class KubeApiServer {
 
   constructor(private readonly options: KubeApiServerOptions) {
     this.limiter = new InflightLimiter({ perUserMax: options.limits.inflightPerUserMax, totalMax: options.limits.inflightMax });
+    // The leader hint on WebSocket upgrades too: a client that only watches still learns it.
+    this.wss.on('headers', (headers) => {
+      for (const [name, value] of Object.entries(this.leaderHeader())) headers.push(`${name}: ${value}`);
+    });
   }
 
   /** Whether a path is the Kubernetes API's (the master routes everything else elsewhere). */
@@ -126,6 +130,7 @@ export class KubeApiServer {
   /** Stops every watch (their clients see the stream end and resume elsewhere). */
   close(): void {
     this.closed = true;
+    this.options.handler.close();
     for (const watch of this.watches) watch.stop();
     this.watches.clear();
     for (const ws of this.sockets) ws.close(1001, 'server shutting down');
@@ -398,6 +403,14 @@ export class KubeApiServer {
       }
       const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
       const upstream = new WebSocket(`ws://${target.host}:${target.port}${req.url ?? '/'}`, protocols, { headers, perMessageDeflate: false });
+      // Messages may arrive in the same read as the handshake, before the client's socket is
+      // upgraded: they wait here, in order, and nothing is lost (rule 6).
+      const early: { data: WebSocket.RawData; isBinary: boolean }[] = [];
+      let client: WebSocket | null = null;
+      upstream.on('message', (data, isBinary) => {
+        if (client === null) early.push({ data, isBinary });
+        else client.send(data, { binary: isBinary });
+      });
       const outcome = await new Promise<'open' | 'refused' | 'answered'>((resolve) => {
         upstream.once('open', () => resolve('open'));
         upstream.once('unexpected-response', (_request, response) => {
@@ -419,19 +432,22 @@ export class KubeApiServer {
         await sleep(100);
         continue;
       }
-      this.wss.handleUpgrade(req, socket, head, (client) => {
-        this.sockets.add(client);
-        upstream.on('message', (data, isBinary) => client.send(data, { binary: isBinary }));
-        client.on('message', (data, isBinary) => upstream.send(data, { binary: isBinary }));
+      this.wss.handleUpgrade(req, socket, head, (upgraded) => {
+        client = upgraded;
+        this.sockets.add(upgraded);
+        for (const message of early.splice(0)) upgraded.send(message.data, { binary: message.isBinary });
+        upgraded.on('message', (data, isBinary) => upstream.send(data, { binary: isBinary }));
         const closeBoth = (): void => {
-          this.sockets.delete(client);
-          if (client.readyState === WebSocket.OPEN) client.close(1000, 'watch ended');
+          this.sockets.delete(upgraded);
+          if (upgraded.readyState === WebSocket.OPEN) upgraded.close(1000, 'watch ended');
           if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING) upstream.close(1000);
         };
         upstream.on('close', closeBoth);
-        client.on('close', closeBoth);
-        upstream.on('error', () => client.terminate());
-        client.on('error', () => upstream.terminate());
+        upgraded.on('close', closeBoth);
+        upstream.on('error', () => upgraded.terminate());
+        upgraded.on('error', () => upstream.terminate());
+        // The leader may have ended the watch before the client's socket was ready.
+        if (upstream.readyState === WebSocket.CLOSED || upstream.readyState === WebSocket.CLOSING) closeBoth();
       });
       return;
     }

@@ -12,3 +12,4 @@ export { readBody, type BodyTooLarge } from './http-body.js';
 export { encodeContinueToken, decodeContinueToken, type ContinueToken } from './continue-token.js';
 export { objectKey, collectionPrefix } from './keys.js';
 export { silentLogger, type ApiLogger } from './logger.js';
+export { WatchCache, WatchCaches, watchCacheDefaults, type WatchCacheSettings, type CacheWatchOptions } from './watch-cache.js';

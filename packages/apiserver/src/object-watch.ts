@@ -19,6 +19,7 @@ import type { ApiBackend } from './backend.js';
 import { decodeObject, withResourceVersion } from './codec.js';
 import { collectionPrefix, prefixEnd } from './keys.js';
 import { ObjectStore, selectorsMatch } from './object-store.js';
+import type { CacheWatch, WatchCache } from './watch-cache.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -54,6 +55,8 @@ export interface ObjectWatchOptions {
   readonly output: WatchOutput;
   /** Told why a watch was cut short by the hub (a slow watcher), for the log. */
   readonly onCutOff?: (reason: string) => void;
+  /** The resource's watch cache: serves the watch when it keeps the start revision. */
+  readonly cache?: WatchCache | null;
 }
 
 export interface ObjectWatch {
@@ -62,7 +65,7 @@ export interface ObjectWatch {
 }
 
 /** A BOOKMARK's object: the kind and just the resourceVersion up to which everything was sent. */
-function bookmarkObject(info: ResourceInfo, revision: number): KubeObject {
+export function bookmarkObject(info: ResourceInfo, revision: number): KubeObject {
   return { kind: info.kind, apiVersion: groupVersionOf(info), metadata: { resourceVersion: String(revision) } } as KubeObject;
 }
 
@@ -86,19 +89,42 @@ function decodeShared(kv: KeyValue): KubeObject {
   return obj;
 }
 
-/** The Kubernetes events one KV event becomes for a watcher with these selectors (none, or one). */
-export function translateEvent(event: Event, info: ResourceInfo, labels: ParsedLabelSelector | null, fields: ParsedFieldSelector | null): WatchEvent | null {
-  const previous = event.prevKv === null ? null : decodeShared(event.prevKv);
+/** One KV change with its objects decoded: what both the direct watch and the watch cache translate. */
+export interface DecodedChange {
+  readonly type: 'PUT' | 'DELETE';
+  readonly revision: number;
+  /** The object after a PUT; null after a DELETE. */
+  readonly current: KubeObject | null;
+  /** The object before; null when the key was new. */
+  readonly previous: KubeObject | null;
+}
+
+export function decodeChange(event: Event): DecodedChange {
+  return {
+    type: event.type,
+    revision: event.kv.modRevision,
+    current: event.type === 'PUT' ? decodeShared(event.kv) : null,
+    previous: event.prevKv === null ? null : decodeShared(event.prevKv),
+  };
+}
+
+/** The Kubernetes event one change becomes for a watcher with these selectors (none, or one). */
+export function translateChange(change: DecodedChange, info: ResourceInfo, labels: ParsedLabelSelector | null, fields: ParsedFieldSelector | null): WatchEvent | null {
+  const { previous, current } = change;
   const previousMatched = previous !== null && selectorsMatch(previous, info.kind, labels, fields);
-  if (event.type === 'DELETE') {
-    return previousMatched ? { type: 'DELETED', object: withKind(withResourceVersion(previous, event.kv.modRevision), info) } : null;
+  if (current === null) {
+    return previousMatched ? { type: 'DELETED', object: withKind(withResourceVersion(previous, change.revision), info) } : null;
   }
-  const current = decodeShared(event.kv);
   const currentMatches = selectorsMatch(current, info.kind, labels, fields);
   if (currentMatches) return { type: previousMatched ? 'MODIFIED' : 'ADDED', object: withKind(current, info) };
   // It no longer matches: gone, as far as this watcher is concerned, as of this revision.
-  if (previousMatched) return { type: 'DELETED', object: withKind(withResourceVersion(previous, event.kv.modRevision), info) };
+  if (previousMatched) return { type: 'DELETED', object: withKind(withResourceVersion(previous, change.revision), info) };
   return null;
+}
+
+/** The Kubernetes events one KV event becomes for a watcher with these selectors (none, or one). */
+export function translateEvent(event: Event, info: ResourceInfo, labels: ParsedLabelSelector | null, fields: ParsedFieldSelector | null): WatchEvent | null {
+  return translateChange(decodeChange(event), info, labels, fields);
 }
 
 export async function startObjectWatch(backend: ApiBackend, options: ObjectWatchOptions): Promise<ObjectWatch> {
@@ -107,10 +133,12 @@ export async function startObjectWatch(backend: ApiBackend, options: ObjectWatch
   let handle: WatchHandle | null = null;
   let timeout: NodeJS.Timeout | null = null;
   let bookmarkTimer: NodeJS.Timeout | null = null;
+  let cached: CacheWatch | null = null;
   const finish = (endOutput: boolean): void => {
     if (stopped) return;
     stopped = true;
     handle?.cancel();
+    cached?.stop();
     if (timeout !== null) clearTimeout(timeout);
     if (bookmarkTimer !== null) clearInterval(bookmarkTimer);
     if (endOutput) output.end();
@@ -132,6 +160,21 @@ export async function startObjectWatch(backend: ApiBackend, options: ObjectWatch
     });
     output.write(listed.items.map((obj) => ({ type: 'ADDED', object: withKind(obj, info) })));
     afterRevision = listed.revision;
+  }
+  if (options.cache) {
+    cached = await options.cache.watch({
+      namespace: options.namespace,
+      labelSelector,
+      fieldSelector,
+      afterRevision,
+      bookmarks: options.bookmarks,
+      bookmarkIntervalMs: options.bookmarkIntervalMs,
+      output: { hasRoom: () => output.hasRoom(), write: (events) => stopped || output.write(events), end: () => finish(true) },
+    });
+    if (cached !== null) {
+      if (!stopped) timeout = setTimeout(() => finish(true), options.timeoutMs);
+      return watch;
+    }
   }
   const prefix = collectionPrefix(info, options.namespace);
   const startRevision = afterRevision + 1;
