@@ -4,7 +4,7 @@
 // and read the final state and the whole event history back.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadClusterConfig } from '@raftplane/master';
 import { request } from 'undici';
 import { ClusterControl, agreedLeader } from '../../scripts/lib/cluster-control.js';
@@ -61,8 +61,13 @@ export class ProxiedCluster {
       const watch = { ...((base['watch'] as Record<string, unknown> | undefined) ?? {}), progressIntervalMs: 1_000 };
       const kvSection = (base['kv'] as Record<string, unknown> | undefined) ?? {};
       const kv = options.historyAgeMsMin === undefined ? base['kv'] : { ...kvSection, historyAgeMsMin: Math.max(Number(kvSection['historyAgeMsMin'] ?? 0), options.historyAgeMsMin) };
+      // Files the base config names are relative to its folder; the copy lives elsewhere.
+      const apiserver = { ...((base['apiserver'] as Record<string, unknown> | undefined) ?? {}) };
+      for (const file of ['tokenFile', 'tlsCertFile', 'tlsKeyFile']) {
+        if (typeof apiserver[file] === 'string') apiserver[file] = resolve(dirname(options.config), apiserver[file] as string);
+      }
       const path = join(options.runDir, 'cluster.json');
-      await writeFile(path, `${JSON.stringify({ ...base, name: 'chaos', masters, watch, ...(kv === undefined ? {} : { kv }) }, null, 2)}\n`);
+      await writeFile(path, `${JSON.stringify({ ...base, name: 'chaos', masters, watch, apiserver, ...(kv === undefined ? {} : { kv }) }, null, 2)}\n`);
       const control = await ClusterControl.load(path, { runDir: options.runDir, env: options.env ?? {} });
       const endpoints = new Map(control.config.masters.map((m) => [m.id, `http://${m.api.host}:${m.api.port}`]));
       const cluster = new ProxiedCluster(control, proxy, ids, endpoints);

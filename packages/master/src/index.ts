@@ -8,4 +8,5 @@ export { Master, type MasterStatus, type PeerReport } from './master.js';
 export { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 export type { Command, SnapshotJob, StateMachine } from './state-machine.js';
 export { MasterClient, type StoredKey, type WriteFailure, type WriteOutcome } from './client.js';
-export { createKubeApi, type KubeApiOptions } from './kube-api.js';
+export { createKubeApi, controlPlaneUser, type KubeApi, type KubeApiOptions } from './kube-api.js';
+export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';

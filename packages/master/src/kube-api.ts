@@ -14,6 +14,7 @@ import {
 import type { MetadataEnv } from '@raftplane/api';
 import type { Logger } from 'pino';
 import { createForwardingAgent } from './http.js';
+import { InProcessTransport } from './in-process-transport.js';
 import type { KvService } from './etcd/service.js';
 import type { Master } from './master.js';
 
@@ -23,7 +24,17 @@ export interface KubeApiOptions {
   readonly logger: Logger;
 }
 
-export async function createKubeApi(options: KubeApiOptions): Promise<KubeApiServer> {
+export interface KubeApi {
+  /** The HTTP front, for the master's port. */
+  readonly server: KubeApiServer;
+  /** The client transport for components inside this master (same handlers, no HTTP). */
+  readonly inProcess: InProcessTransport;
+}
+
+/** Who components inside a master act as. */
+export const controlPlaneUser = Object.freeze({ name: 'system:raftplane:control-plane', uid: '', groups: Object.freeze(['system:masters']) });
+
+export async function createKubeApi(options: KubeApiOptions): Promise<KubeApi> {
   const { master, service, logger } = options;
   const settings = master.config.apiserver;
   const backend: ApiBackend = {
@@ -45,6 +56,7 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApiSer
     bookmarkIntervalMs: settings.bookmarkIntervalMs,
     watchTimeoutMsMin: settings.watchTimeoutMsMin,
     watchTimeoutSecondsMax: settings.watchTimeoutSecondsMax,
+    logger,
   });
   const server = new KubeApiServer({
     handler,
@@ -69,5 +81,5 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApiSer
   master.onLeadership((signal) => {
     void runLeaderDuties({ store: handler.objects, env, intervalMs: settings.leaderDutiesIntervalMs, logger, signal });
   });
-  return server;
+  return { server, inProcess: new InProcessTransport({ handler, backend, user: controlPlaneUser }) };
 }

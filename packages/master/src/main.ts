@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     service,
     logger,
   });
-  const kubeApi = await createKubeApi({ master, service, logger });
+  const { server: kubeApi } = await createKubeApi({ master, service, logger });
   const http = createApiServer({ master, logger, gateway, kubeApi });
   const tls = await loadServingCert({ certFile: config.apiserver.tlsCertFile, keyFile: config.apiserver.tlsKeyFile, dataDir: self.dataDir, api: self.api, now: new Date() });
   logger.info({ certificate: tls.source }, 'the API port serves plain HTTP and TLS');

@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   const service = createKvService(master);
   gateway = createEtcdGateway({ ...etcdGatewayDefaults, requestBytesMax: config.api.bodyBytesMax, service, logger });
-  server = createApiServer({ master, logger, gateway, kubeApi: await createKubeApi({ master, service, logger }) });
+  server = createApiServer({ master, logger, gateway, kubeApi: (await createKubeApi({ master, service, logger })).server });
   server.listen(apiPort, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${apiPort}`;

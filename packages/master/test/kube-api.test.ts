@@ -49,7 +49,7 @@ beforeAll(async () => {
   });
   const service = createKvService(master);
   gateway = createEtcdGateway({ ...etcdGatewayDefaults, service, logger });
-  const kubeApi = await createKubeApi({ master, service, logger });
+  const { server: kubeApi } = await createKubeApi({ master, service, logger });
   closeKubeApi = () => kubeApi.close();
   server = createApiServer({ master, logger, gateway, kubeApi });
   server.listen(apiPort, '127.0.0.1');
