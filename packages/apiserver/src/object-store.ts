@@ -11,6 +11,7 @@ import {
   matchesLabels,
   notFoundError,
   resourceByName,
+  StatusError,
   type KubeObject,
   type ParsedFieldSelector,
   type ParsedLabelSelector,
@@ -38,6 +39,14 @@ export interface ReadOptions {
 }
 
 export const newest: ReadOptions = { revision: 0, serializable: false, minRevision: 0 };
+
+/**
+ * How a write reads what it decides on: this master's copy, without confirming leadership. The
+ * write's compare-and-swap makes a stale read harmless (the txn fails and the write decides again
+ * from the fresh value); an answer that a stale read could make wrong (not found, a precondition
+ * not met) is confirmed with a linearizable read first. Saves each write a ReadIndex round.
+ */
+const forWrite: ReadOptions = { revision: 0, serializable: true, minRevision: 0 };
 
 export interface ListOptions extends ReadOptions {
   readonly labelSelector: ParsedLabelSelector | null;
@@ -179,7 +188,9 @@ export class ObjectStore {
     for (let attempt = 1; ; attempt++) {
       const compare: Compare[] = [{ result: 'EQUAL', target: 'CREATE', key, rangeEnd: new Uint8Array(0), operand: 0 }];
       if (info.namespaced) {
-        const ns = await this.readKey(objectKey(namespaces, '', namespace), newest, context);
+        const nsKey = objectKey(namespaces, '', namespace);
+        let ns = await this.readKey(nsKey, forWrite, context);
+        if (ns.kv === null) ns = await this.readKey(nsKey, newest, context);
         if (ns.kv === null) throw notFoundError(namespaces, namespace);
         const nsObject = decodeObject(ns.kv);
         if (nsObject.metadata.deletionTimestamp !== undefined) {
@@ -215,12 +226,34 @@ export class ObjectStore {
   ): Promise<UpdateResult> {
     const key = objectKey(info, namespace, name);
     const context = `update ${describeTarget(info, namespace, name)}`;
-    let read = await this.readKey(key, newest, context);
+    let read = await this.readKey(key, forWrite, context);
+    let confirmed = false;
     for (let attempt = 1; ; attempt++) {
+      if (read.kv === null && !confirmed) {
+        read = await this.readKey(key, newest, context);
+        confirmed = true;
+      }
       if (read.kv === null) throw notFoundError(info, name);
       const current = decodeObject(read.kv);
-      const decision = await decide(current);
-      if (decision.action === 'keep') return { object: decision.object ?? current, removed: false, changed: false };
+      let decision: UpdateDecision;
+      try {
+        decision = await decide(current);
+      } catch (error) {
+        // A precondition may have failed only because this copy is behind: confirm, then decide again.
+        if (confirmed || !(error instanceof StatusError) || error.reason !== 'Conflict') throw error;
+        read = await this.readKey(key, newest, context);
+        confirmed = true;
+        continue;
+      }
+      if (decision.action === 'keep') {
+        // "Nothing to change" from a copy that may be behind is confirmed against the newest state.
+        if (!confirmed) {
+          read = await this.readKey(key, newest, context);
+          confirmed = true;
+          continue;
+        }
+        return { object: decision.object ?? current, removed: false, changed: false };
+      }
       if (options.dryRun) {
         return decision.action === 'write' ? { object: decision.object, removed: false, changed: true } : { object: current, removed: true, changed: true };
       }
@@ -235,7 +268,9 @@ export class ObjectStore {
       if (!options.retryOnConflict || attempt >= updateAttemptsMax) throw conflictError(info, name);
       const fresh = response.responses[0];
       const kv = fresh !== undefined && 'range' in fresh ? (fresh.range.kvs[0] ?? null) : null;
+      // Read inside the txn on the leader, at its revision: as fresh as a linearizable read.
       read = { kv, revision: response.header.revision };
+      confirmed = true;
     }
   }
 
