@@ -34,7 +34,7 @@ import { booleanParam, integerParam, parseDryRun, parseFieldSelectorParam, parse
 import { ResourceRest, patchTypeOf, type WriteContext } from './rest.js';
 import { parseRoute } from './router.js';
 import { silentLogger, type ApiLogger } from './logger.js';
-import { WatchCaches, watchCacheDefaults, type WatchCacheSettings } from './watch-cache.js';
+import { WatchCaches, watchCacheDefaults, type WatchCache, type WatchCacheSettings } from './watch-cache.js';
 import { bindPod, podLogUnavailable, scaleOf, updateScale } from './subresources.js';
 
 export interface ApiRequest {
@@ -122,6 +122,11 @@ export class ApiHandler {
     this.rest = new ResourceRest(this.store, options.env);
     const cacheSettings = options.watchCache === undefined ? watchCacheDefaults : options.watchCache;
     this.caches = cacheSettings === null ? null : new WatchCaches(options.backend, cacheSettings, options.logger ?? silentLogger);
+  }
+
+  /** The watch cache of a resource; null when watch caches are off. */
+  watchCacheOf(info: ResourceInfo): WatchCache | null {
+    return this.caches?.of(info) ?? null;
   }
 
   /** Stops the watch caches (their watchers end and resume elsewhere). */

@@ -3,15 +3,16 @@
 // never confirmed); namespaces being deleted are emptied and then removed. Every write is a
 // compare-and-swap on what was read, so a deposed leader's stale decision cannot commit.
 
-import { formatTime, parseTime, resources, resourceByName, StatusError, type KubeObject, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
+import { formatTime, prepareForCreate, resources, resourceByName, StatusError, withDefaults, type KubeObject, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
+import type { ApiBackend } from './backend.js';
 import type { ApiLogger } from './logger.js';
 import { newest, type ObjectStore } from './object-store.js';
-import { prepareForCreate, withDefaults } from '@raftplane/api';
+import { GracefulDeletionReaper } from './graceful-reaper.js';
+import type { WatchCache } from './watch-cache.js';
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 
 const namespaces = resourceByName('', 'namespaces') as ResourceInfo;
-const pods = resourceByName('', 'pods') as ResourceInfo;
 
 const everything = { ...newest, labelSelector: null, fieldSelector: null, limit: 0, continueFrom: null };
 
@@ -32,27 +33,6 @@ export async function ensureSystemNamespaces(store: ObjectStore, env: MetadataEn
     }
   }
   return created;
-}
-
-/** Removes pods marked for deletion whose grace period has run out; returns their keys. */
-export async function removeExpiredPods(store: ObjectStore, now: number): Promise<string[]> {
-  const listed = await store.list(pods, '', everything);
-  const removed: string[] = [];
-  for (const pod of listed.items) {
-    const deadline = pod.metadata.deletionTimestamp;
-    if (deadline === undefined || parseTime(deadline) > now || (pod.metadata.finalizers ?? []).length > 0) continue;
-    const namespace = pod.metadata.namespace ?? '';
-    const name = pod.metadata.name ?? '';
-    try {
-      await store.update(pods, namespace, name, (current) => (current.metadata.resourceVersion === pod.metadata.resourceVersion ? { action: 'remove' } : { action: 'keep' }), {
-        retryOnConflict: false,
-      });
-      removed.push(`${namespace}/${name}`);
-    } catch (error) {
-      if (!isGone(error)) throw error;
-    }
-  }
-  return removed;
 }
 
 /** Empties every namespace being deleted, then removes it; returns the namespaces removed. */
@@ -88,6 +68,9 @@ export async function finalizeNamespaces(store: ObjectStore): Promise<string[]> 
 
 export interface LeaderDutiesOptions {
   readonly store: ObjectStore;
+  readonly backend: ApiBackend;
+  /** The pods' watch cache, when the apiserver has one. */
+  readonly podsCache: WatchCache | null;
   readonly env: MetadataEnv;
   readonly intervalMs: number;
   readonly logger: ApiLogger;
@@ -99,6 +82,8 @@ export interface LeaderDutiesOptions {
 export async function runLeaderDuties(options: LeaderDutiesOptions): Promise<void> {
   const { store, env, logger, signal } = options;
   let namespacesReady = false;
+  const reaper = new GracefulDeletionReaper(options.backend, options.podsCache, logger);
+  signal.addEventListener('abort', () => reaper.stop(), { once: true });
   while (!signal.aborted) {
     try {
       if (!namespacesReady) {
@@ -106,7 +91,7 @@ export async function runLeaderDuties(options: LeaderDutiesOptions): Promise<voi
         if (created.length > 0) logger.info({ namespaces: created }, 'created the system namespaces');
         namespacesReady = true;
       }
-      const pods = await removeExpiredPods(store, env.now());
+      const pods = await reaper.reap(store, env.now());
       if (pods.length > 0) logger.info({ pods, at: formatTime(env.now()) }, 'removed pods whose graceful deletion ran out of time');
       const gone = await finalizeNamespaces(store);
       if (gone.length > 0) logger.info({ namespaces: gone }, 'removed namespaces after deleting their content');

@@ -11,7 +11,7 @@ import {
   tokenAuthenticator,
   type ApiBackend,
 } from '@raftplane/apiserver';
-import type { MetadataEnv } from '@raftplane/api';
+import { resourceByName, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
 import type { Logger } from 'pino';
 import { createForwardingAgent } from './http.js';
 import { InProcessTransport } from './in-process-transport.js';
@@ -79,7 +79,8 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApi> {
     dispatcher: createForwardingAgent(),
   });
   master.onLeadership((signal) => {
-    void runLeaderDuties({ store: handler.objects, env, intervalMs: settings.leaderDutiesIntervalMs, logger, signal });
+    const podsCache = handler.watchCacheOf(resourceByName('', 'pods') as ResourceInfo);
+    void runLeaderDuties({ store: handler.objects, backend, podsCache, env, intervalMs: settings.leaderDutiesIntervalMs, logger, signal });
   });
   return { server, inProcess: new InProcessTransport({ handler, backend, user: controlPlaneUser }) };
 }
