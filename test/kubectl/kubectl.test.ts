@@ -228,6 +228,12 @@ describe.each(versions)('kubectl $version through a follower', ({ version, bin, 
     expect(short.stderr).toContain(`No resources found in ${ns} namespace.`);
   });
 
+  test('no OpenAPI schema is served: explain ends at once with one clear line, and validation is skipped (create -f worked above)', async () => {
+    const explain = await kubectl(admin, ['explain', 'pods']);
+    expect(explain.code, explain.stderr).not.toBe(0);
+    expect(explain.stderr.trim()).toBe('error: couldn\'t find resource for "/v1, Kind=Pod"');
+  });
+
   test('create -f makes the object; creating it again is AlreadyExists and changes nothing', async () => {
     const web = await manifest('web-1.yaml', podYaml('web-1', { app: 'web', tier: 'front' }, { nodeName: 'node-a' }));
     const db = await manifest('db-1.yaml', podYaml('db-1', { app: 'db' }, { image: 'redis:7' }));
