@@ -27,3 +27,4 @@ export * from './informer.js';
 export * from './rate-limiter.js';
 export * from './work-queue.js';
 export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export * from './leader-election.js';

@@ -10,3 +10,4 @@ export type { Command, SnapshotJob, StateMachine } from './state-machine.js';
 export { MasterClient, type StoredKey, type WriteFailure, type WriteOutcome } from './client.js';
 export { createKubeApi, controlPlaneUser, type KubeApi, type KubeApiOptions } from './kube-api.js';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
+export { RaftLeadership } from './raft-leadership.js';

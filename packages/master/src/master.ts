@@ -523,11 +523,15 @@ export class Master {
 
   /**
    * Calls `listener` each time this master's leadership is established, with a signal that aborts
-   * when it ends (and when the master stops).
+   * when it ends (and when the master stops). Returns the function that stops the calls.
    */
-  onLeadership(listener: (signal: AbortSignal) => void): void {
+  onLeadership(listener: (signal: AbortSignal) => void): () => void {
     this.leadershipListeners.push(listener);
     if (this.leadership !== null) listener(this.leadership.signal);
+    return () => {
+      const at = this.leadershipListeners.indexOf(listener);
+      if (at !== -1) this.leadershipListeners.splice(at, 1);
+    };
   }
 
   /** Whether leader-only components run here now. */
