@@ -1,0 +1,101 @@
+// The filter plugins (kube-scheduler framework/plugins): pure functions of the pod's context and
+// one NodeInfo. Each returns the reasons it rejects the node, in Kubernetes' words (what the
+// "0/N nodes are available" message counts), or an empty list when the pod fits.
+
+import { anyHostIp, hostPortKey, type HostPort, type NodeInfo } from './node-info.js';
+import { podMatchesNodeSelectorAndAffinity } from './node-affinity.js';
+import type { PodContext } from './pod-context.js';
+import { findUntoleratedTaint, tolerationsTolerateTaint } from './tolerations.js';
+
+/** The wording of each rejection, as kube-scheduler 1.25–1.28 prints it. */
+export const FilterReason = {
+  NodeNotReady: 'node(s) were not ready',
+  NodeUnschedulable: 'node(s) were unschedulable',
+  NodeName: "node(s) didn't match the requested node name",
+  NodeAffinity: "node(s) didn't match Pod's node affinity/selector",
+  HostPorts: "node(s) didn't have free ports for the requested pod ports",
+  TooManyPods: 'Too many pods',
+  InsufficientCpu: 'Insufficient cpu',
+  InsufficientMemory: 'Insufficient memory',
+} as const;
+
+/** `node(s) had untolerated taint {key: value}` (TaintToleration, ErrReasonNotMatch since 1.25). */
+export function untoleratedTaintReason(key: string, value: string | undefined): string {
+  return `node(s) had untolerated taint {${key}: ${value ?? ''}}`;
+}
+
+export type FilterFn = (ctx: PodContext, node: NodeInfo) => readonly string[];
+
+export interface Filter {
+  readonly name: string;
+  readonly filter: FilterFn;
+}
+
+const fits: readonly string[] = Object.freeze([]);
+
+/** The taint the node lifecycle controller puts on a cordoned node; tolerating it lets a pod past the cordon. */
+export const unschedulableTaintKey = 'node.kubernetes.io/unschedulable';
+
+/** The old CheckNodeCondition predicate: a Ready condition that is not True rejects; none at all does not. */
+export const nodeReady: FilterFn = (_ctx, node) => (node.ready === undefined || node.ready === 'True' ? fits : [FilterReason.NodeNotReady]);
+
+export const nodeUnschedulable: FilterFn = (ctx, node) => {
+  if (!node.unschedulable) return fits;
+  const tolerated = tolerationsTolerateTaint(ctx.tolerations, { key: unschedulableTaintKey, effect: 'NoSchedule' });
+  return tolerated ? fits : [FilterReason.NodeUnschedulable];
+};
+
+export const nodeName: FilterFn = (ctx, node) => {
+  const wanted = ctx.pod.spec?.nodeName;
+  return wanted === undefined || wanted === '' || wanted === node.name ? fits : [FilterReason.NodeName];
+};
+
+/** NoSchedule and NoExecute taints must be tolerated; PreferNoSchedule only lowers a score. */
+export const taintToleration: FilterFn = (ctx, node) => {
+  const taint = findUntoleratedTaint(node.taints, ctx.tolerations, ['NoSchedule', 'NoExecute']);
+  return taint === undefined ? fits : [untoleratedTaintReason(taint.key, taint.value)];
+};
+
+export const nodeAffinity: FilterFn = (ctx, node) => (podMatchesNodeSelectorAndAffinity(ctx.pod, node.node) ? fits : [FilterReason.NodeAffinity]);
+
+/** HostPortInfo.CheckConflict: 0.0.0.0 on either side collides with every address. */
+export function hostPortConflicts(used: ReadonlyMap<string, number>, wanted: HostPort): boolean {
+  if (wanted.hostIp === anyHostIp) {
+    const suffix = `/${wanted.protocol}/${wanted.port}`;
+    for (const key of used.keys()) if (key.endsWith(suffix)) return true;
+    return false;
+  }
+  return used.has(hostPortKey(wanted)) || used.has(hostPortKey({ ...wanted, hostIp: anyHostIp }));
+}
+
+export const nodePorts: FilterFn = (ctx, node) => (ctx.hostPorts.some((p) => hostPortConflicts(node.usedPorts, p)) ? [FilterReason.HostPorts] : fits);
+
+/** NodeResourcesFit: pod count, then cpu and memory, each against allocatable minus what the node's pods request. */
+export const nodeResourcesFit: FilterFn = (ctx, node) => {
+  const reasons: string[] = [];
+  if (node.pods.size + 1 > node.allocatable.podsCount) reasons.push(FilterReason.TooManyPods);
+  const { milliCpu, memoryBytes } = ctx.requests;
+  if (milliCpu > 0 && node.allocatable.milliCpu < milliCpu + node.requested.milliCpu) reasons.push(FilterReason.InsufficientCpu);
+  if (memoryBytes > 0 && node.allocatable.memoryBytes < memoryBytes + node.requested.memoryBytes) reasons.push(FilterReason.InsufficientMemory);
+  return reasons;
+};
+
+/** In Kubernetes' default order; a node stops at the first filter that rejects it, as the framework does. */
+export const defaultFilters: readonly Filter[] = Object.freeze([
+  { name: 'NodeReady', filter: nodeReady },
+  { name: 'NodeUnschedulable', filter: nodeUnschedulable },
+  { name: 'NodeName', filter: nodeName },
+  { name: 'TaintToleration', filter: taintToleration },
+  { name: 'NodeAffinity', filter: nodeAffinity },
+  { name: 'NodePorts', filter: nodePorts },
+  { name: 'NodeResourcesFit', filter: nodeResourcesFit },
+]);
+
+/** Runs the filters on one node; the reasons of the first that rejects it, or empty when it fits. */
+export function runFilters(filters: readonly Filter[], ctx: PodContext, node: NodeInfo): readonly string[] {
+  for (const { filter } of filters) {
+    const reasons = filter(ctx, node);
+    if (reasons.length > 0) return reasons;
+  }
+  return fits;
+}

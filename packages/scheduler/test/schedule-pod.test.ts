@@ -1,0 +1,72 @@
+// One decision: the fits-nowhere message word for word, the best node, and ties broken by the
+// injected generator.
+
+import { describe, expect, test } from 'vitest';
+import { defaultFilters, defaultScorers, fitErrorMessage, newPodContext, schedulePod, selectHost, type SchedulingProfile } from '../src/index.js';
+import { makeNode, makePod, nodeInfoWith, seededRandom } from './fixtures.js';
+
+const profile = (random: () => number = () => 0): SchedulingProfile => ({ filters: defaultFilters, scorers: defaultScorers, random });
+
+describe('fitErrorMessage', () => {
+  test('counts each reason and sorts the "<count> <reason>" strings as Go sort.Strings does', () => {
+    const reasons = new Map([
+      ['Insufficient cpu', 2],
+      ['node(s) had untolerated taint {key: value}', 1],
+    ]);
+    expect(fitErrorMessage(3, reasons)).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {key: value}, 2 Insufficient cpu.');
+    expect(fitErrorMessage(5, new Map([['Insufficient memory', 2], ['Insufficient cpu', 3]]))).toBe('0/5 nodes are available: 2 Insufficient memory, 3 Insufficient cpu.');
+  });
+});
+
+describe('schedulePod', () => {
+  test('a pod that fits nowhere gets the Kubernetes message over every node', () => {
+    const nodes = [
+      nodeInfoWith(makeNode('a', { cpu: '1' })),
+      nodeInfoWith(makeNode('b', { cpu: '1' })),
+      nodeInfoWith(makeNode('c', { cpu: '8', taints: [{ key: 'key', value: 'value', effect: 'NoSchedule' }] })),
+    ];
+    const result = schedulePod(profile(), newPodContext(makePod('p', { cpu: '2' })), nodes);
+    expect(result).toMatchObject({ kind: 'unschedulable', message: '0/3 nodes are available: 1 node(s) had untolerated taint {key: value}, 2 Insufficient cpu.' });
+  });
+
+  test('every filter wording, in one message', () => {
+    const nodes = [
+      nodeInfoWith(makeNode('cordoned', { unschedulable: true })),
+      nodeInfoWith(makeNode('down', { ready: 'False' })),
+      nodeInfoWith(makeNode('small', { cpu: '1', memory: '1Gi' })),
+      nodeInfoWith(makeNode('full', { pods: 1 }), makePod('x', { nodeName: 'full' })),
+      nodeInfoWith(makeNode('ports'), makePod('y', { nodeName: 'ports', hostPorts: [80] })),
+      nodeInfoWith(makeNode('elsewhere', { labels: { zone: 'b' } })),
+    ];
+    const pod = makePod('p', { cpu: '2', memory: '2Gi', hostPorts: [80], nodeSelector: { 'kubernetes.io/hostname': 'small' } });
+    nodes[5] = nodeInfoWith(makeNode('elsewhere'));
+    const result = schedulePod(profile(), newPodContext(pod), nodes);
+    expect(result.kind).toBe('unschedulable');
+    expect(result.kind === 'unschedulable' && result.message).toBe(
+      "0/6 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) were not ready, 1 node(s) were unschedulable, 3 node(s) didn't match Pod's node affinity/selector.",
+    );
+  });
+
+  test('no nodes at all', () => {
+    expect(schedulePod(profile(), newPodContext(makePod('p')), [])).toMatchObject({ kind: 'unschedulable', message: 'no nodes available to schedule pods' });
+  });
+
+  test('picks the emptier node', () => {
+    const nodes = [nodeInfoWith(makeNode('a'), makePod('x', { nodeName: 'a', cpu: '3', memory: '6Gi' })), nodeInfoWith(makeNode('b'))];
+    expect(schedulePod(profile(), newPodContext(makePod('p', { cpu: '500m', memory: '1Gi' })), nodes)).toMatchObject({ kind: 'scheduled', nodeName: 'b', feasibleCount: 2 });
+  });
+
+  test('ties are broken by the injected generator, the same way for the same seed', () => {
+    const nodes = ['a', 'b', 'c', 'd'].map((n) => nodeInfoWith(makeNode(n)));
+    const pick = (random: () => number): string[] =>
+      Array.from({ length: 20 }, (_, i) => {
+        const r = schedulePod(profile(random), newPodContext(makePod(`p${i}`, { cpu: '100m' })), nodes);
+        return r.kind === 'scheduled' ? r.nodeName : '';
+      });
+    const first = pick(seededRandom(7));
+    expect(pick(seededRandom(7))).toEqual(first);
+    expect(new Set(first).size).toBeGreaterThan(1);
+    expect(selectHost([5, 9, 9, 1], () => 0)).toBe(1);
+    expect(selectHost([5, 9, 9, 1], () => 0.99)).toBe(2);
+  });
+});
