@@ -1,0 +1,14 @@
+// @raftplane/controllers: the controller manager's controllers (ReplicaSet, Deployment), built on
+// the client's informers and work queue, and the pure rollout arithmetic they share.
+export * from './errors.js';
+export * from './template-hash.js';
+export * from './expectations.js';
+export * from './pods.js';
+export * from './events.js';
+export * from './informer-factory.js';
+export * from './controller.js';
+export * from './replicaset-controller.js';
+export * from './rollout.js';
+export * from './deployment-status.js';
+export * from './deployment-controller.js';
+export * from './controller-manager.js';
