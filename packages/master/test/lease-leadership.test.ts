@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, LeaseLeadership, type Client, type Lease } from '@raftplane/client';
+import type { Lease } from '@raftplane/api';
+import { createClient, LeaseLeadership, type Client } from '@raftplane/client';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePorts } from '../../../scripts/lib/temp-cluster.js';
