@@ -33,6 +33,8 @@ export interface TempClusterOptions {
   readonly raft?: Readonly<Record<string, number | boolean>>;
   readonly snapshot?: Readonly<Record<string, number>>;
   readonly api?: Readonly<Record<string, number>>;
+  /** Which leader components run inside the masters (default: all, as in the shipped configs). */
+  readonly components?: Readonly<{ scheduler?: boolean; controllerManager?: boolean }>;
   /** Settings of the Kubernetes API (packages/apiserver), beside the token file below. */
   readonly apiserver?: Readonly<Record<string, unknown>>;
   /**
@@ -76,6 +78,7 @@ export async function tempCluster(options: TempClusterOptions): Promise<TempClus
     snapshot: { entriesMax: 10_000, catchUpEntries: 5_000, ...(options.snapshot ?? {}) },
     api: { proposalTimeoutMs: 5_000, ...(options.api ?? {}) },
     apiserver: { tokenFile: 'tokens.csv', ...(options.apiserver ?? {}) },
+    ...(options.components === undefined ? {} : { components: options.components }),
   });
   const tokens = options.tokens ?? defaultTokens;
   await writeFile(join(dir, 'tokens.csv'), tokens.map((t, i) => `${t.token},${t.user},${i + 1},"${t.groups.join(',')}"`).join('\n') + '\n');

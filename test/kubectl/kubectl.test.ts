@@ -147,7 +147,8 @@ function deploymentYaml(name: string, replicas: number, image: string): string {
 }
 
 beforeAll(async () => {
-  cluster = await tempCluster({ masters: 3 });
+  // The API surface alone: no scheduler or controllers acting on what the tests create (they have tests of their own).
+  cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: false } });
   await cluster.startAll();
   const { control } = cluster;
   const leader = await awaitLeader(control, 20_000);

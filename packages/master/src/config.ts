@@ -112,6 +112,12 @@ export interface ApiserverSettings {
   readonly leaderDutiesIntervalMs: number;
 }
 
+/** Leader-only components run inside the masters (off when they run as their own processes). */
+export interface ComponentSettings {
+  readonly scheduler: boolean;
+  readonly controllerManager: boolean;
+}
+
 export interface ClusterConfig {
   readonly name: string;
   /** Masters prove membership to each other with it (HMAC challenge-response; never sent). */
@@ -124,6 +130,7 @@ export interface ClusterConfig {
   readonly kv: KvSettings;
   readonly watch: WatchSettings;
   readonly apiserver: ApiserverSettings;
+  readonly components: ComponentSettings;
 }
 
 // The core's defaults, less what is not a cluster-wide setting (a master's applied index, and
@@ -158,6 +165,7 @@ export const settingsDefaults = {
     compactionCheckMs: 5_000,
   },
   watch: { eventsQueuedMax: 10_000, historyPageRevisions: 1_000, progressIntervalMs: 10 * 60_000, watchersMax: 100_000 },
+  components: { scheduler: true, controllerManager: true },
   apiserver: {
     bodyBytesMax: 3 * 1024 * 1024,
     inflightPerUserMax: 400,
@@ -168,7 +176,7 @@ export const settingsDefaults = {
     watchTimeoutSecondsMax: 24 * 3600,
     leaderDutiesIntervalMs: 1_000,
   },
-} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch'> & {
+} as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch' | 'components'> & {
   apiserver: Omit<ApiserverSettings, 'tokenFile' | 'tlsCertFile' | 'tlsKeyFile' | 'adminGroups' | 'readOnlyGroups'>;
 };
 
@@ -290,7 +298,7 @@ function master(source: string, path: string, value: unknown): MasterConfig {
  */
 export function parseClusterConfig(value: unknown, source = '<config>', baseDir = '.'): ClusterConfig {
   const object = asObject(source, '(top level)', value);
-  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api', 'kv', 'watch', 'apiserver']);
+  rejectUnknown(source, '(top level)', object, ['name', 'secret', 'masters', 'raft', 'snapshot', 'transport', 'api', 'kv', 'watch', 'apiserver', 'components']);
   const name = nonEmptyString(source, 'name', object['name']);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw invalid(source, 'name', `must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
   const secret = nonEmptyString(source, 'secret', object['secret']);
@@ -334,7 +342,8 @@ export function parseClusterConfig(value: unknown, source = '<config>', baseDir 
   const kv = section(source, 'kv', object['kv'], settingsDefaults.kv);
   const watch = section(source, 'watch', object['watch'], settingsDefaults.watch);
   const apiserver = apiserverSettings(source, object['apiserver'], baseDir);
-  return { name, secret, masters, raft, snapshot, transport, api, kv, watch, apiserver };
+  const components = section(source, 'components', object['components'], settingsDefaults.components);
+  return { name, secret, masters, raft, snapshot, transport, api, kv, watch, apiserver, components };
 }
 
 export async function loadClusterConfig(file: string): Promise<ClusterConfig> {

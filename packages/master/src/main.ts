@@ -10,6 +10,7 @@ import { createEtcdGateway, etcdGatewayDefaults } from './etcd/gateway.js';
 import { createApiServer } from './http.js';
 import { createDualListener } from './dual-listener.js';
 import { createKubeApi } from './kube-api.js';
+import { runLeaderComponents } from './leader-components.js';
 import { loadServingCert } from './serving-cert.js';
 import { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 import { createLogger, type LogPosition } from './logger.js';
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
     service,
     logger,
   });
-  const { server: kubeApi } = await createKubeApi({ master, service, logger });
+  const { server: kubeApi, inProcess } = await createKubeApi({ master, service, logger });
+  const components = new AbortController();
+  const componentsDone = runLeaderComponents({ master, transport: inProcess, settings: config.components, logger, signal: components.signal });
   const http = createApiServer({ master, logger, gateway, kubeApi });
   const tls = await loadServingCert({ certFile: config.apiserver.tlsCertFile, keyFile: config.apiserver.tlsKeyFile, dataDir: self.dataDir, api: self.api, now: new Date() });
   logger.info({ certificate: tls.source }, 'the API port serves plain HTTP and TLS');
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
     if (exiting) return;
     exiting = true;
     logger.info({ signal }, 'shutting down');
+    components.abort();
+    await componentsDone;
     server.close();
     kubeApi.close();
     await gateway.close();
