@@ -61,8 +61,9 @@ async function peakRssMiB(pid: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  // The shipped defaults for snapshots (tempCluster's are small, to exercise them in tests).
-  const cluster = await tempCluster({ masters: 3, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
+  // The API alone (no scheduler or controllers reacting to the pods), with the shipped snapshot
+  // interval (tempCluster's is small, to exercise snapshots in tests).
+  const cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: false }, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
   try {
     await cluster.startAll();
     const statuses = await cluster.control.waitFor('a leader', (all) => agreedLeader(all) !== 0, 30_000);

@@ -46,7 +46,8 @@ async function inParallel(count: number, width: number, work: (i: number) => Pro
 }
 
 async function main(): Promise<void> {
-  const cluster = await tempCluster({ masters: 3, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
+  // The scheduler under test runs here, as a standalone one: none inside the masters.
+  const cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: false }, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
   const stop = new AbortController();
   try {
     await cluster.startAll();
