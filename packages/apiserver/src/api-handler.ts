@@ -10,13 +10,11 @@ import {
   badRequestError,
   groupVersionOf,
   methodNotAllowedError,
-  notFoundError,
   parseIncludeObject,
   partialObjectMetadata,
   partialObjectMetadataList,
   StatusError,
   toTable,
-  versionInfo,
   type KubeObject,
   type ListMeta,
   type MetadataEnv,
@@ -364,4 +362,3 @@ function fieldManagerOf(request: ApiRequest): string {
   return product === '' ? 'unknown' : product.slice(0, 128);
 }
 
-export { notFoundError };

@@ -92,12 +92,16 @@ export class GracefulDeletionReaper {
     for (const [key, pod] of this.marked) {
       if (pod.deadlineMs > now) continue;
       try {
-        await store.update(pods, pod.namespace, pod.name, (current) => (current.metadata.resourceVersion === pod.resourceVersion ? { action: 'remove' } : { action: 'keep' }), {
+        const result = await store.update(pods, pod.namespace, pod.name, (current) => (current.metadata.resourceVersion === pod.resourceVersion ? { action: 'remove' } : { action: 'keep' }), {
           retryOnConflict: false,
         });
-        removed.push(key);
+        if (result.removed) removed.push(key);
       } catch (error) {
-        if (!(error instanceof StatusError && (error.reason === 'NotFound' || error.reason === 'Conflict'))) throw error;
+        // Gone already, or changed since: the watch tells what is next for it.
+        if (!(error instanceof StatusError && (error.reason === 'NotFound' || error.reason === 'Conflict'))) {
+          this.logger.warn({ pod: key, err: error }, 'removing a pod whose grace period ran out failed');
+          throw error;
+        }
       }
       // Whatever happened, the watch says what is next for it.
       this.marked.delete(key);

@@ -12,7 +12,6 @@ import {
   isJsonObject,
   JsonPatchError,
   mergePatch,
-  planDelete,
   prepareForCreate,
   prepareForUpdate,
   recordUpdate,

@@ -76,8 +76,6 @@ export async function updateScale(
   change: { readonly body: unknown } | { readonly patchType: Exclude<PatchType, 'apply'>; readonly patch: unknown },
   dryRun: boolean,
 ): Promise<Scale> {
-  let precondition: string | undefined;
-  let conditional = false;
   const result = await store.update(
     info,
     namespace,
@@ -85,9 +83,9 @@ export async function updateScale(
     (current) => {
       const wanted = 'body' in change ? change.body : applyPatch(scaleOf(current) as unknown as KubeObject, change.patchType, change.patch, 'Scale');
       const { replicas, resourceVersion } = replicasOf(wanted, name);
-      precondition = resourceVersion;
-      conditional = 'body' in change && resourceVersion !== undefined;
-      if (conditional && precondition !== current.metadata.resourceVersion) throw conflictError(info, name);
+      // A Scale PUT naming a resourceVersion is conditional on it; a race is decided again and
+      // then fails here, as a 409.
+      if ('body' in change && resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion) throw conflictError(info, name);
       const workload = current as Scalable;
       if ((workload.spec?.replicas ?? 0) === replicas) return { action: 'keep' };
       const next = structuredClone(workload);
