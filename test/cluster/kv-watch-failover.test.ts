@@ -6,7 +6,7 @@
 import type { MasterClient } from '@raftplane/master';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
-import { awaitConverged, awaitLeader } from '../support/cluster-checks.js';
+import { awaitConverged, awaitLeader, awaitStartupWrites } from '../support/cluster-checks.js';
 import { ResumingWatcher, type SeenEvent } from '../support/etcd-watch.js';
 import { WriteLoad } from '../support/load.js';
 
@@ -49,6 +49,7 @@ describe('watches across a leader SIGKILL', () => {
   test('watchers resume on another master from their last revision, and all histories agree event for event', async () => {
     const { control } = cluster;
     const leader = await awaitLeader(control);
+    await awaitStartupWrites(control, leader);
     const endpoints = control.config.masters.map((m) => `http://${m.api.host}:${m.api.port}`);
     const startRevision = ((await control.client.status(leader))?.revision ?? 1) + 1;
     // Two watchers per master, each starting at the same revision.

@@ -11,6 +11,21 @@ export async function awaitLeader(control: ClusterControl, timeoutMs = 10_000): 
   return agreedLeader(statuses);
 }
 
+/**
+ * Waits until the leader has made its own start-up writes (the Kubernetes API's system namespaces,
+ * `kube-node-lease` last), so that a test that counts revisions sees only its own writes.
+ */
+export async function awaitStartupWrites(control: ClusterControl, leader: number, timeoutMs = 10_000): Promise<void> {
+  const key = Buffer.from('/registry/namespaces/kube-node-lease').toString('base64');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await control.client.call(leader, '/v3/kv/range', { key }).catch(() => null);
+    if (answer !== null && answer.status === 200 && Array.isArray(answer.body['kvs']) && answer.body['kvs'].length === 1) return;
+    if (Date.now() > deadline) throw new Error(`master ${leader} did not create the system namespaces within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Waits until every listed master has applied exactly what the leader committed, at the same revision. */
 export async function awaitConverged(control: ClusterControl, ids: readonly number[] = control.ids(), timeoutMs = 20_000): Promise<void> {
   await control.waitFor(
