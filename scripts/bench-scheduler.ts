@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       ['create → binding p50 / p99', `${f(figures.createToBindP50Ms, 0)} / ${f(figures.createToBindP99Ms, 0)} ms`],
       ['burst of creates took', `${f(figures.burstSeconds, 2)} s`],
       ['leader peak RSS', `${f(figures.leaderPeakRssMiB, 0)} MiB`],
-      ['controller failover time', 'n/a: controllers are not started by masters yet'],
+      ['controller failover time', 'not measured here yet (test/cluster/leader-components.test.ts prints one trial)'],
     ];
     const width = Math.max(...rows.map((r) => r[0]!.length));
     for (const row of rows) console.log(`${row[0]!.padEnd(width)}  ${row[1]}`);
