@@ -1,6 +1,6 @@
 // DELETE of one object: preconditions, then remove now, or (a pod with a grace period, an object
-// with finalizers) store it marked with deletionTimestamp; a namespace is marked Terminating and
-// emptied by the leader's namespace finalizer (leader-duties.ts).
+// with finalizers, a Foreground or Orphan deletion) store it marked with deletionTimestamp; a
+// namespace is marked Terminating and emptied by the leader's namespace finalizer (leader-duties.ts).
 
 import {
   badRequestError,
@@ -88,7 +88,14 @@ export async function deleteObject(
         if (current.metadata.deletionTimestamp !== undefined) return { action: 'keep' };
         return { action: 'write', object: markNamespaceTerminating(current as Namespace, env.now()) };
       }
-      const plan = planDelete(current, options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }, env);
+      // Foreground and Orphan deletion leave the owner marked, with a finalizer the garbage
+      // collector removes once the dependents are gone or orphaned (Kubernetes' registry does the same).
+      const finalizer = options.propagationPolicy === 'Foreground' ? 'foregroundDeletion' : options.propagationPolicy === 'Orphan' ? 'orphan' : null;
+      const subject =
+        finalizer === null || (current.metadata.finalizers ?? []).includes(finalizer) || current.metadata.deletionTimestamp !== undefined
+          ? current
+          : { ...current, metadata: { ...current.metadata, finalizers: [...(current.metadata.finalizers ?? []), finalizer] } };
+      const plan = planDelete(subject, options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }, env);
       if (plan.action === 'remove') return { action: 'remove' };
       if (JSON.stringify(plan.object) === JSON.stringify(current)) return { action: 'keep' };
       return { action: 'write', object: plan.object };

@@ -380,6 +380,21 @@ describe('create, get, list, update, patch, delete', () => {
     expect((await api('DELETE', '/api/v1/namespaces/default/configmaps/never-was')).status).toBe(404);
   });
 
+  test('Foreground and Orphan deletion leave the object marked with the finalizer the garbage collector removes', async () => {
+    for (const [policy, finalizer] of [['Foreground', 'foregroundDeletion'], ['Orphan', 'orphan']] as const) {
+      const name = `owner-${finalizer.toLowerCase()}`;
+      await api('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name } } });
+      const marked = await api('DELETE', `/api/v1/namespaces/default/configmaps/${name}`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: policy } });
+      expect(marked.status).toBe(202);
+      expect(marked.json.metadata).toMatchObject({ finalizers: [finalizer], deletionTimestamp: expect.any(String) });
+      // The collector's last step: the finalizer removed, and the object goes.
+      const removed = await api('PATCH', `/api/v1/namespaces/default/configmaps/${name}`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+      expect(removed.status).toBe(200);
+      expect((await api('GET', `/api/v1/namespaces/default/configmaps/${name}`)).status).toBe(404);
+    }
+    expect((await api('DELETE', '/api/v1/namespaces/default/configmaps/x', { body: { propagationPolicy: 'Sideways' } })).status).toBe(400);
+  });
+
   test('cluster-scoped kinds, and namespaces: deleting one empties it, then removes it', async () => {
     const node = await api('POST', '/api/v1/nodes', { body: { metadata: { name: 'node-a', labels: { zone: 'z1' } }, status: { capacity: { cpu: '2', memory: '1Gi', pods: '10' } } } });
     expect(node.status).toBe(201);
