@@ -111,12 +111,30 @@ export class LeaseLeadership implements Leadership {
     }
   }
 
-  /** Gives the Lease up (holder cleared, duration 1 s) when this replica holds it. */
-  async release(): Promise<void> {
+  /**
+   * A signal that aborts after `ms` on the injected clock, or with `parent`. (A timer, not
+   * AbortSignal.timeout inside AbortSignal.any, which Node 20 can lose after a garbage collection.)
+   */
+  private deadlineSignal(ms: number, parent?: AbortSignal): { signal: AbortSignal; cancel: () => void } {
+    const controller = new AbortController();
+    const timer = this.clock.setTimer(() => controller.abort(new Error(`lease ${this.options.namespace}/${this.options.name}: the renew deadline passed`)), Math.max(0, ms));
+    const onParent = (): void => controller.abort(parent?.reason);
+    parent?.addEventListener('abort', onParent, { once: true });
+    return {
+      signal: controller.signal,
+      cancel: () => {
+        timer.cancel();
+        parent?.removeEventListener('abort', onParent);
+      },
+    };
+  }
+
+  /** Gives the Lease up (holder cleared, duration 1 s) when this replica holds it; `signal` bounds the call. */
+  async release(signal?: AbortSignal): Promise<void> {
     const observed = this.observed?.lease;
     if (observed === undefined || observed.spec?.holderIdentity !== this.options.identity) return;
     try {
-      await this.leases().update({ ...observed, spec: { ...observed.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+      await this.leases().update({ ...observed, spec: { ...observed.spec, holderIdentity: '', leaseDurationSeconds: 1 } }, { signal });
       this.logger.info({ lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity }, 'released the lease');
     } catch (error) {
       this.logger.warn({ err: error }, 'could not release the lease; the next holder waits for it to expire');
@@ -146,10 +164,15 @@ export class LeaseLeadership implements Leadership {
         await sleep(this.clock, retryPeriodMs, stop).catch(() => undefined);
         if (stop.aborted) break;
         let renewed = false;
+        // A renewal may not outlast the deadline (client-go bounds it the same way): a call stuck
+        // in retries past it would let this replica lead after another has taken over.
+        const deadline = this.deadlineSignal(lastRenewed + renewDeadlineMs - this.clock.now(), stop);
         try {
-          renewed = await this.tryAcquireOrRenew(stop);
+          renewed = await this.tryAcquireOrRenew(deadline.signal);
         } catch (error) {
           this.logger.warn({ err: error }, 'lease renewal failed');
+        } finally {
+          deadline.cancel();
         }
         if (renewed) {
           lastRenewed = this.clock.now();
@@ -161,7 +184,9 @@ export class LeaseLeadership implements Leadership {
       }
       term.abort(new Error(`lease ${this.options.namespace}/${this.options.name}: leadership of ${this.options.identity} ended`));
       if (stop.aborted) {
-        await this.release();
+        const bound = this.deadlineSignal(renewDeadlineMs);
+        await this.release(bound.signal);
+        bound.cancel();
         return;
       }
       this.logger.warn({ lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity }, 'lost the lease');
