@@ -1,0 +1,5 @@
+// @raftplane/cli: the raftplane command's pieces, for tests and for other entry points.
+export * from './errors.js';
+export * from './duration.js';
+export * from './component-options.js';
+export { runComponent } from './component.js';

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The raftplane command: `raftplane <command> [flags]`. For now `master`, `scheduler` and
+// `controller-manager` (issue 7); issue 9 adds the agent, proxy, cluster and kubectl-like verbs.
+// A bad command or flag is one line on stderr and exit code 1.
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { componentKinds, componentUsage, parseComponentArgs, type ComponentKind } from './component-options.js';
+import { runComponent } from './component.js';
+import { CliError, CliErrorCode } from './errors.js';
+import { runMaster } from './master.js';
+
+const usage = `usage: raftplane <command> [flags]
+
+commands:
+  master               one master process (raftplane master --help)
+  scheduler            the scheduler as its own process, leader-elected through a Lease
+  controller-manager   the controllers as their own process, leader-elected through a Lease
+
+raftplane <command> --help lists the command's flags with their defaults.`;
+
+/** client-go's default identity: the hostname, then something unique to this process. */
+function defaultIdentity(): string {
+  return `${hostname()}_${randomBytes(6).toString('hex')}`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    process.stderr.write(`${usage}\n`);
+    return 1;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  if (command === 'master') {
+    await runMaster(rest);
+    return -1; // the master's main owns the process from here, and exits itself
+  }
+  if ((componentKinds as readonly string[]).includes(command)) {
+    const kind = command as ComponentKind;
+    const parsed = parseComponentArgs(kind, rest, { identity: defaultIdentity });
+    if (parsed.help) {
+      process.stdout.write(`${componentUsage(kind)}\n`);
+      return 0;
+    }
+    return runComponent(parsed.options);
+  }
+  throw new CliError(CliErrorCode.UnknownCommand, `unknown command ${JSON.stringify(command)} (commands: master, ${componentKinds.join(', ')}; see raftplane --help)`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: string }).code;
+    process.stderr.write(`raftplane: ${code !== undefined && error instanceof CliError ? '' : code !== undefined ? `${code}: ` : ''}${message}\n`);
+    process.exit(1);
+  },
+);
