@@ -100,11 +100,16 @@ export async function runLeaderDuties(options: LeaderDutiesOptions): Promise<voi
       logger.warn({ err: error }, 'leader duties failed; retrying next round');
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.intervalMs);
-      signal.addEventListener('abort', () => {
+      const onAbort = (): void => {
         clearTimeout(timer);
         resolve();
-      }, { once: true });
+      };
+      // The listener goes with the wait: one per round would pile up on the leadership signal.
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, options.intervalMs);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

@@ -41,6 +41,13 @@ export interface HttpClientOptions {
   /** WebSocket ping interval; a missed pong by the next ping breaks the watch. 0 disables. Default 30 s. */
   readonly watchPingIntervalMs?: number;
   readonly userAgent?: string;
+  /** For https endpoints: the CA to trust (PEM), or no verification at all (loopback development with self-signed certificates). */
+  readonly tls?: TlsOptions;
+}
+
+export interface TlsOptions {
+  readonly ca?: string | readonly string[];
+  readonly insecureSkipTlsVerify?: boolean;
 }
 
 export interface HttpClient extends Client {
@@ -87,6 +94,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     watchEventsBufferedMax: positiveInteger(options.watchEventsBufferedMax, 10_000, 'watchEventsBufferedMax'),
     watchPingIntervalMs: positiveInteger(options.watchPingIntervalMs, 30_000, 'watchPingIntervalMs', true),
     userAgent: options.userAgent ?? 'raftplane-client/0.1.0',
+    tls: { ca: options.tls?.ca === undefined ? undefined : [options.tls.ca].flat(), rejectUnauthorized: options.tls?.insecureSkipTlsVerify !== true },
   });
   const client = createClient(transport, { random, clock, retry, logger });
   return { ...client, transport, closed: transport.closed };

@@ -38,6 +38,8 @@ export interface HttpTransportSettings {
   readonly watchEventsBufferedMax: number;
   readonly watchPingIntervalMs: number;
   readonly userAgent: string;
+  /** For https endpoints, requests and WebSocket watches alike. */
+  readonly tls: { readonly ca: readonly string[] | undefined; readonly rejectUnauthorized: boolean };
 }
 
 export class HttpTransport implements Transport {
@@ -66,7 +68,7 @@ export class HttpTransport implements Transport {
       keepAliveTimeout: 4_000,
       headersTimeout: settings.requestTimeoutMs,
       bodyTimeout: settings.requestTimeoutMs,
-      connect: { timeout: settings.connectTimeoutMs },
+      connect: { timeout: settings.connectTimeoutMs, rejectUnauthorized: settings.tls.rejectUnauthorized, ...(settings.tls.ca === undefined ? {} : { ca: [...settings.tls.ca] }) },
     });
     // Every request and watch listens to the lifetime; they listen to this one, so that the
     // caller's signal (often shared by many components) carries one listener per client.
@@ -165,7 +167,7 @@ export class HttpTransport implements Transport {
       responseBytesMax: this.settings.responseBytesMax,
       openTimeoutMs: this.settings.requestTimeoutMs,
     };
-    if (this.settings.watchTransport === 'websocket') return openWebSocketWatch({ ...common, pingIntervalMs: this.settings.watchPingIntervalMs });
+    if (this.settings.watchTransport === 'websocket') return openWebSocketWatch({ ...common, pingIntervalMs: this.settings.watchPingIntervalMs, tls: this.settings.tls });
     // A chunked watch is silent while nothing changes: allow its whole timeoutSeconds, plus slack.
     const timeoutSeconds = Number(query.timeoutSeconds ?? 0);
     const idleTimeoutMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 + 30_000 : 0;

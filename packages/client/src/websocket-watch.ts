@@ -37,6 +37,7 @@ export interface SocketWatchStream extends WatchStream {
 export interface WebSocketWatchParams extends StreamWatchParams {
   /** A ping each interval; no pong by the next one ends the stream as broken. */
   readonly pingIntervalMs: number;
+  readonly tls?: { readonly ca: readonly string[] | undefined; readonly rejectUnauthorized: boolean };
 }
 
 /** Close codes a server uses to end a watch on purpose: its timeoutSeconds elapsed (1000) or it shuts down (1001). */
@@ -79,6 +80,8 @@ class WebSocketWatch {
       handshakeTimeout: params.openTimeoutMs,
       perMessageDeflate: false,
       followRedirects: false,
+      rejectUnauthorized: params.tls?.rejectUnauthorized ?? true,
+      ...(params.tls?.ca === undefined ? {} : { ca: [...params.tls.ca] }),
     });
     const closed = new Promise<void>((r) => (this.resolveClosed = r));
     this.queue = new EventQueue<WatchEvent>({
