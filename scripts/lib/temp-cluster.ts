@@ -34,7 +34,7 @@ export interface TempClusterOptions {
   readonly snapshot?: Readonly<Record<string, number>>;
   readonly api?: Readonly<Record<string, number>>;
   /** Which leader components run inside the masters (default: all, as in the shipped configs). */
-  readonly components?: Readonly<{ scheduler?: boolean; controllerManager?: boolean }>;
+  readonly components?: Readonly<{ scheduler?: boolean; controllerManager?: boolean; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }>;
   /** Settings of the Kubernetes API (packages/apiserver), beside the token file below. */
   readonly apiserver?: Readonly<Record<string, unknown>>;
   /**

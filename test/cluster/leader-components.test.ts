@@ -23,26 +23,36 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs:
 }
 
 describe('the scheduler and controllers inside the leader', () => {
-  let cluster: TempCluster;
-  const stop = new AbortController();
-  let client: HttpClient;
-  const nodes: SimulatedNode[] = [];
-  beforeEach(async () => {
+  let cluster: TempCluster | null = null;
+  let stop: AbortController;
+  let client: HttpClient | null = null;
+  let nodes: SimulatedNode[] = [];
+  beforeEach(() => {
+    stop = new AbortController();
     setMaxListeners(64, stop.signal);
-    cluster = await tempCluster({ masters: 3 });
-    await cluster.startAll();
+    nodes = [];
+    client = null;
   });
   afterEach(async () => {
     for (const node of nodes) await node.stopAgent();
     stop.abort();
     await client?.closed;
-    await cluster.cleanup();
+    await cluster?.cleanup();
+    cluster = null;
   });
 
+  /** A three-master cluster with these component settings, and an admin client on it. */
+  async function start(components?: Parameters<typeof tempCluster>[0]['components']): Promise<{ cluster: TempCluster; client: HttpClient }> {
+    cluster = await tempCluster({ masters: 3, ...(components === undefined ? {} : { components }) });
+    await cluster.startAll();
+    client = createHttpClient({ endpoints: cluster.control.config.masters.map((m) => `http://${m.api.host}:${m.api.port}`), token: adminToken, signal: stop.signal });
+    return { cluster, client };
+  }
+
   test('a Deployment is created, scheduled and run; after a leader SIGKILL the new leader scales it, nothing done twice', async () => {
+    const { cluster, client } = await start();
     const { control } = cluster;
     const leader = await awaitLeader(control);
-    client = createHttpClient({ endpoints: control.config.masters.map((m) => `http://${m.api.host}:${m.api.port}`), token: adminToken, signal: stop.signal });
     await until('the default namespace', async () => (await client.resource('namespaces').get('default')) ?? null, 10_000);
     for (const name of ['node-a', 'node-b', 'node-c']) {
       const node = new SimulatedNode({ client, name, cpu: '2', startDelayMs: 20, heartbeatMs: 1_000 });
@@ -89,5 +99,55 @@ describe('the scheduler and controllers inside the leader', () => {
     // Each pod was bound once: one Scheduled event per pod.
     expect(new Set(scheduled.map((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name)).size).toBe(scheduled.length);
     console.log(`leader-components: leader ${leader} -> ${newLeader}; the new leader's controllers scaled the ReplicaSet ${resumedMs} ms after the SIGKILL`);
+  });
+
+  test('a node that stops heartbeating becomes Unknown and tainted; its pods are evicted and replaced on the others', async () => {
+    const { cluster, client } = await start({ nodeMonitorGracePeriodMs: 3_000, podEvictionTimeoutMs: 1_000 });
+    const { control } = cluster;
+    await awaitLeader(control);
+    await until('the default namespace', async () => (await client.resource('namespaces').get('default')) ?? null, 10_000);
+    for (const name of ['node-a', 'node-b', 'node-c']) {
+      const node = new SimulatedNode({ client, name, cpu: '2', startDelayMs: 20, heartbeatMs: 500 });
+      await node.start();
+      nodes.push(node);
+    }
+    const deployments = client.resource('deployments', 'default');
+    await deployments.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'spread' },
+      spec: {
+        replicas: 6,
+        selector: { matchLabels: { app: 'spread' } },
+        template: {
+          metadata: { labels: { app: 'spread' } },
+          spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] },
+        },
+      },
+    });
+    const podsOn = async (node: string) => (await client.resource('pods', 'default').list({ labelSelector: 'app=spread' })).items.filter((p) => p.spec?.nodeName === node && p.status?.phase === 'Running');
+    await until('6 available replicas', async () => ((await deployments.get('spread')).status?.availableReplicas === 6 ? true : null), 30_000);
+    expect((await podsOn('node-c')).length).toBeGreaterThan(0);
+
+    // node-c dies: no heartbeats, and nobody there to confirm its pods' deletion.
+    const dead = nodes.find((n) => n.name === 'node-c')!;
+    await dead.stopAgent();
+    const diedAt = Date.now();
+    const tainted = await until('node-c Unknown and tainted', async () => {
+      const node = await client.resource('nodes').get('node-c');
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'Unknown' && (node.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? node : null;
+    }, 15_000);
+    expect(tainted.metadata.name).toBe('node-c');
+    const unknownAfterMs = Date.now() - diedAt;
+    await until('6 available replicas again, none on node-c', async () => {
+      const d = await deployments.get('spread');
+      const all = (await client.resource('pods', 'default').list({ labelSelector: 'app=spread' })).items.filter((p) => p.metadata.deletionTimestamp === undefined);
+      return d.status?.availableReplicas === 6 && all.length === 6 && all.every((p) => p.spec?.nodeName !== 'node-c') ? true : null;
+    }, 30_000);
+    const replacedAfterMs = Date.now() - diedAt;
+    // The evicted pods are gone once their grace ran out (no node confirmed them).
+    await until('node-c empty', async () => ((await client.resource('pods', 'default').list({ labelSelector: 'app=spread' })).items.some((p) => p.spec?.nodeName === 'node-c') ? null : true), 15_000);
+    console.log(`leader-components: node-c Unknown and tainted ${unknownAfterMs} ms after it died; its pods replaced after ${replacedAfterMs} ms`);
   });
 });

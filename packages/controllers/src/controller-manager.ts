@@ -3,19 +3,31 @@
 
 import type { Client } from '@raftplane/client';
 import type { ControllerOptions } from './controller.js';
+import { DaemonSetController, type DaemonSetControllerOptions } from './daemonset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
+import { EndpointsController, type EndpointsControllerOptions } from './endpoints-controller.js';
 import { SharedInformerFactory } from './informer-factory.js';
+import { JobController, type JobControllerOptions } from './job-controller.js';
+import { NodeLifecycleController, type NodeLifecycleControllerOptions } from './node-lifecycle-controller.js';
 import { ReplicaSetController, type ReplicaSetControllerOptions } from './replicaset-controller.js';
 
 export interface ControllerManagerOptions extends ControllerOptions {
   readonly replicaSet?: ReplicaSetControllerOptions;
   readonly deployment?: ControllerOptions;
+  readonly nodeLifecycle?: NodeLifecycleControllerOptions;
+  readonly endpoints?: EndpointsControllerOptions;
+  readonly job?: JobControllerOptions;
+  readonly daemonSet?: DaemonSetControllerOptions;
 }
 
 export interface ControllerManager {
   readonly informers: SharedInformerFactory;
   readonly replicaSets: ReplicaSetController;
   readonly deployments: DeploymentController;
+  readonly nodeLifecycle: NodeLifecycleController;
+  readonly endpoints: EndpointsController;
+  readonly jobs: JobController;
+  readonly daemonSets: DaemonSetController;
   /** Settles once every controller and informer has stopped (after the signal aborted). */
   readonly done: Promise<void>;
 }
@@ -27,13 +39,18 @@ export function startControllerManager(client: Client, signal: AbortSignal, opti
   const rsInformer = informers.informer('replicasets');
   const replicaSets = new ReplicaSetController(client, rsInformer, pods, { ...options, ...options.replicaSet });
   const deployments = new DeploymentController(client, informers.informer('deployments'), rsInformer, pods, { ...options, ...options.deployment });
+  const nodeLifecycle = new NodeLifecycleController(client, informers.informer('nodes'), informers.informer('leases'), pods, { ...options, ...options.nodeLifecycle });
+  const endpoints = new EndpointsController(client, informers.informer('services'), pods, informers.informer('endpoints'), { ...options, ...options.endpoints });
+  const jobs = new JobController(client, informers.informer('jobs'), pods, { ...options, ...options.job });
+  const daemonSets = new DaemonSetController(client, informers.informer('daemonsets'), pods, informers.informer('nodes'), { ...options, ...options.daemonSet });
   informers.start(signal);
-  const done = Promise.all([replicaSets.run(signal), deployments.run(signal)]).then(
+  const controllers = [replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets];
+  const done = Promise.all(controllers.map((c) => c.run(signal))).then(
     () => informers.stopped(),
     async (error: unknown) => {
       await informers.stopped();
       throw error;
     },
   );
-  return { informers, replicaSets, deployments, done };
+  return { informers, replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets, done };
 }

@@ -1,4 +1,5 @@
-// @raftplane/controllers: the controller manager's controllers (ReplicaSet, Deployment), built on
+// @raftplane/controllers: the controller manager's controllers (ReplicaSet, Deployment, node
+// lifecycle, Endpoints, ...), built on
 // the client's informers and work queue, and the pure rollout arithmetic they share.
 export * from './errors.js';
 export * from './template-hash.js';
@@ -11,4 +12,12 @@ export * from './replicaset-controller.js';
 export * from './rollout.js';
 export * from './deployment-status.js';
 export * from './deployment-controller.js';
+export * from './endpoints-subsets.js';
+export * from './endpoints-controller.js';
+export * from './node-lifecycle-timing.js';
+export * from './node-lifecycle-controller.js';
+export * from './job-decisions.js';
+export * from './job-controller.js';
+export * from './daemonset-decisions.js';
+export * from './daemonset-controller.js';
 export * from './controller-manager.js';

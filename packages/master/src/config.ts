@@ -116,6 +116,10 @@ export interface ApiserverSettings {
 export interface ComponentSettings {
   readonly scheduler: boolean;
   readonly controllerManager: boolean;
+  /** A node whose Lease is not renewed this long becomes Ready=Unknown and tainted unreachable (DESIGN: 40 s). */
+  readonly nodeMonitorGracePeriodMs: number;
+  /** Pods on an unreachable node without a toleration of their own are evicted after this (Kubernetes: 300 s). */
+  readonly podEvictionTimeoutMs: number;
 }
 
 export interface ClusterConfig {
@@ -165,7 +169,7 @@ export const settingsDefaults = {
     compactionCheckMs: 5_000,
   },
   watch: { eventsQueuedMax: 10_000, historyPageRevisions: 1_000, progressIntervalMs: 10 * 60_000, watchersMax: 100_000 },
-  components: { scheduler: true, controllerManager: true },
+  components: { scheduler: true, controllerManager: true, nodeMonitorGracePeriodMs: 40_000, podEvictionTimeoutMs: 300_000 },
   apiserver: {
     bodyBytesMax: 3 * 1024 * 1024,
     inflightPerUserMax: 400,

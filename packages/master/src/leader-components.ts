@@ -36,7 +36,10 @@ export function runLeaderComponents(options: LeaderComponentsOptions): Promise<v
       scheduler.run(signal).catch((error: unknown) => logger.error({ err: error }, 'the scheduler stopped with an error'));
     }
     if (settings.controllerManager) {
-      const manager = startControllerManager(client, signal, { logger: logger.child({ component: 'controller-manager' }) });
+      const manager = startControllerManager(client, signal, {
+        logger: logger.child({ component: 'controller-manager' }),
+        nodeLifecycle: { nodeMonitorGracePeriodMs: settings.nodeMonitorGracePeriodMs, defaultEvictionTimeoutMs: settings.podEvictionTimeoutMs },
+      });
       manager.done.catch((error: unknown) => logger.error({ err: error }, 'the controller manager stopped with an error'));
     }
     logger.info({ scheduler: settings.scheduler, controllerManager: settings.controllerManager, startMs: Date.now() - started }, 'leader components started');
