@@ -1,6 +1,6 @@
 // DELETE of one object: preconditions, then remove now, or (a pod with a grace period, an object
 // with finalizers, a Foreground or Orphan deletion) store it marked with deletionTimestamp; a
-// namespace is marked Terminating and emptied by the leader's namespace finalizer (leader-duties.ts).
+// namespace is marked Terminating and emptied by the controller manager's namespace controller.
 
 import {
   badRequestError,

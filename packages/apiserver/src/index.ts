@@ -7,7 +7,7 @@ export { KubeApiServer, FORWARDED_BY_HEADER, LEADER_HEADER, type KubeApiLimits, 
 export { authorize, isAllowed, defaultAuthorizationPolicy, type AuthorizationPolicy, type UserInfo } from './authz.js';
 export { anonymousAdmin, loadTokenFile, parseTokenFile, tokenAuthenticator, TokenFileError, type Authenticator } from './tokens.js';
 export { InflightLimiter, type InflightLimits } from './inflight.js';
-export { runLeaderDuties, ensureSystemNamespaces, finalizeNamespaces, systemNamespaces, type LeaderDutiesOptions } from './leader-duties.js';
+export { runLeaderDuties, ensureSystemNamespaces, systemNamespaces, type LeaderDutiesOptions } from './leader-duties.js';
 export { readBody, type BodyTooLarge } from './http-body.js';
 export { encodeContinueToken, decodeContinueToken, type ContinueToken } from './continue-token.js';
 export { objectKey, collectionPrefix } from './keys.js';

@@ -1,12 +1,13 @@
 // What the apiserver does on the leader alone, under its leadership signal (DESIGN rule 5): the
 // system namespaces exist; pods whose graceful deletion ran out of time are removed (their node
-// never confirmed); namespaces being deleted are emptied and then removed. Every write is a
-// compare-and-swap on what was read, so a deposed leader's stale decision cannot commit.
+// never confirmed). Namespaces being deleted are emptied by the controller manager's namespace
+// controller. Every write is a compare-and-swap on what was read, so a deposed leader's stale
+// decision cannot commit.
 
-import { formatTime, prepareForCreate, resources, resourceByName, StatusError, withDefaults, type KubeObject, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
+import { formatTime, prepareForCreate, resourceByName, StatusError, withDefaults, type KubeObject, type MetadataEnv, type ResourceInfo } from '@raftplane/api';
 import type { ApiBackend } from './backend.js';
 import type { ApiLogger } from './logger.js';
-import { newest, type ObjectStore } from './object-store.js';
+import type { ObjectStore } from './object-store.js';
 import { GracefulDeletionReaper } from './graceful-reaper.js';
 import type { WatchCache } from './watch-cache.js';
 
@@ -14,11 +15,7 @@ export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-
 
 const namespaces = resourceByName('', 'namespaces') as ResourceInfo;
 
-const everything = { ...newest, labelSelector: null, fieldSelector: null, limit: 0, continueFrom: null };
 
-function isGone(error: unknown): boolean {
-  return error instanceof StatusError && (error.reason === 'NotFound' || error.reason === 'Conflict');
-}
 
 export async function ensureSystemNamespaces(store: ObjectStore, env: MetadataEnv): Promise<string[]> {
   const created: string[] = [];
@@ -33,37 +30,6 @@ export async function ensureSystemNamespaces(store: ObjectStore, env: MetadataEn
     }
   }
   return created;
-}
-
-/** Empties every namespace being deleted, then removes it; returns the namespaces removed. */
-export async function finalizeNamespaces(store: ObjectStore): Promise<string[]> {
-  const listed = await store.list(namespaces, '', everything);
-  const removed: string[] = [];
-  for (const ns of listed.items) {
-    if (ns.metadata.deletionTimestamp === undefined) continue;
-    const name = ns.metadata.name ?? '';
-    let remaining = 0;
-    for (const info of resources) {
-      if (!info.namespaced || info.resource === 'bindings') continue;
-      const content = await store.list(info, name, everything);
-      for (const obj of content.items) {
-        try {
-          await store.update(info, name, obj.metadata.name ?? '', () => ({ action: 'remove' }), { retryOnConflict: true });
-        } catch (error) {
-          if (!isGone(error)) throw error;
-          remaining++;
-        }
-      }
-    }
-    if (remaining > 0) continue;
-    try {
-      await store.update(namespaces, '', name, (current) => (current.metadata.deletionTimestamp !== undefined ? { action: 'remove' } : { action: 'keep' }), { retryOnConflict: false });
-      removed.push(name);
-    } catch (error) {
-      if (!isGone(error)) throw error;
-    }
-  }
-  return removed;
 }
 
 export interface LeaderDutiesOptions {
@@ -93,8 +59,6 @@ export async function runLeaderDuties(options: LeaderDutiesOptions): Promise<voi
       }
       const pods = await reaper.reap(store, env.now());
       if (pods.length > 0) logger.info({ pods, at: formatTime(env.now()) }, 'removed pods whose graceful deletion ran out of time');
-      const gone = await finalizeNamespaces(store);
-      if (gone.length > 0) logger.info({ namespaces: gone }, 'removed namespaces after deleting their content');
     } catch (error) {
       if (signal.aborted) return;
       logger.warn({ err: error }, 'leader duties failed; retrying next round');

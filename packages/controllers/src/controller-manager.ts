@@ -6,8 +6,10 @@ import type { ControllerOptions } from './controller.js';
 import { DaemonSetController, type DaemonSetControllerOptions } from './daemonset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController, type EndpointsControllerOptions } from './endpoints-controller.js';
+import { GarbageCollector, type GarbageCollectorOptions } from './garbage-collector.js';
 import { SharedInformerFactory } from './informer-factory.js';
 import { JobController, type JobControllerOptions } from './job-controller.js';
+import { NamespaceController, type NamespaceControllerOptions } from './namespace-controller.js';
 import { NodeLifecycleController, type NodeLifecycleControllerOptions } from './node-lifecycle-controller.js';
 import { ReplicaSetController, type ReplicaSetControllerOptions } from './replicaset-controller.js';
 
@@ -18,6 +20,8 @@ export interface ControllerManagerOptions extends ControllerOptions {
   readonly endpoints?: EndpointsControllerOptions;
   readonly job?: JobControllerOptions;
   readonly daemonSet?: DaemonSetControllerOptions;
+  readonly garbageCollector?: GarbageCollectorOptions;
+  readonly namespace?: NamespaceControllerOptions;
 }
 
 export interface ControllerManager {
@@ -28,6 +32,8 @@ export interface ControllerManager {
   readonly endpoints: EndpointsController;
   readonly jobs: JobController;
   readonly daemonSets: DaemonSetController;
+  readonly garbageCollector: GarbageCollector;
+  readonly namespaces: NamespaceController;
   /** Settles once every controller and informer has stopped (after the signal aborted). */
   readonly done: Promise<void>;
 }
@@ -43,8 +49,10 @@ export function startControllerManager(client: Client, signal: AbortSignal, opti
   const endpoints = new EndpointsController(client, informers.informer('services'), pods, informers.informer('endpoints'), { ...options, ...options.endpoints });
   const jobs = new JobController(client, informers.informer('jobs'), pods, { ...options, ...options.job });
   const daemonSets = new DaemonSetController(client, informers.informer('daemonsets'), pods, informers.informer('nodes'), { ...options, ...options.daemonSet });
+  const garbageCollector = new GarbageCollector(client, informers, { ...options, ...options.garbageCollector });
+  const namespaces = new NamespaceController(client, informers.informer('namespaces'), { ...options, ...options.namespace });
   informers.start(signal);
-  const controllers = [replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets];
+  const controllers = [replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets, garbageCollector, namespaces];
   const done = Promise.all(controllers.map((c) => c.run(signal))).then(
     () => informers.stopped(),
     async (error: unknown) => {
@@ -52,5 +60,5 @@ export function startControllerManager(client: Client, signal: AbortSignal, opti
       throw error;
     },
   );
-  return { informers, replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets, done };
+  return { informers, replicaSets, deployments, nodeLifecycle, endpoints, jobs, daemonSets, garbageCollector, namespaces, done };
 }

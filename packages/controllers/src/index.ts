@@ -20,4 +20,8 @@ export * from './job-decisions.js';
 export * from './job-controller.js';
 export * from './daemonset-decisions.js';
 export * from './daemonset-controller.js';
+export * from './garbage-collector-plan.js';
+export * from './garbage-collector.js';
+export * from './namespace-controller-plan.js';
+export * from './namespace-controller.js';
 export * from './controller-manager.js';
