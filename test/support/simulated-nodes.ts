@@ -23,7 +23,9 @@ export interface SimulatedNodeOptions {
 export class SimulatedNode {
   private readonly stop = new AbortController();
   private heartbeats = true;
-  private readonly started = new Set<string>();
+  /** Pods this agent has tried to start, and when it last tried. */
+  private readonly started = new Map<string, number>();
+  private informer: ReturnType<typeof createInformer<'pods'>> | null = null;
   private done: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SimulatedNodeOptions) {}
@@ -55,6 +57,7 @@ export class SimulatedNode {
       if (!hasStatusReason(error, 'AlreadyExists')) throw error;
     }
     const informer = createInformer(client, 'pods', { fieldSelector: `spec.nodeName=${name}` });
+    this.informer = informer;
     informer.addHandler({ onAdd: (pod) => this.onPod(pod), onUpdate: (_old, pod) => this.onPod(pod) });
     this.done = Promise.all([informer.run(this.stop.signal), this.heartbeat()]).then(() => undefined);
     await informer.waitForSync(this.stop.signal);
@@ -67,8 +70,11 @@ export class SimulatedNode {
       void pods.delete(pod.metadata.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined);
       return;
     }
-    if (this.started.has(key) || pod.status?.phase === 'Running') return;
-    this.started.add(key);
+    if (pod.status?.phase === 'Running') return;
+    // Tried already: only again after a while (the resync on each heartbeat), as a kubelet would.
+    const tried = this.started.get(key);
+    if (tried !== undefined && Date.now() - tried < 1_000) return;
+    this.started.set(key, Date.now());
     setTimeout(() => {
       if (this.stop.signal.aborted) return;
       const now = formatTime(Date.now());
@@ -89,7 +95,7 @@ export class SimulatedNode {
         },
       };
       const { resourceVersion: _rv, ...meta } = running.metadata;
-      void pods.updateStatus({ ...running, metadata: meta }).catch(() => this.started.delete(key));
+      void pods.updateStatus({ ...running, metadata: meta }).catch(() => undefined);
     }, this.options.startDelayMs ?? 50);
   }
 
@@ -98,6 +104,8 @@ export class SimulatedNode {
     const leases = this.options.client.resource('leases', 'kube-node-lease');
     const name = this.options.name;
     while (!this.stop.signal.aborted) {
+      // Resync: a status write or a deletion confirmation lost in a failover is tried again.
+      for (const pod of this.informer?.cache.list() ?? []) this.onPod(pod);
       if (this.heartbeats) {
         const renewTime = new Date().toISOString().replace('Z', '000Z');
         try {
