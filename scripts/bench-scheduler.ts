@@ -3,8 +3,9 @@
 // burst through the API from 32 clients; the scheduler runs in this process as a standalone
 // scheduler would (HTTP client, informers over WebSocket). Prints pods bound per second from the
 // burst's start to the last binding seen, p50/p99 time from a pod's create to its binding (both
-// seen here), and the leader's peak resident memory.
-// Usage: npm run bench:scheduler [-- --nodes 1000 --pods 10000 --clients 32]
+// seen here), and the leader's peak resident memory. Then, on a fresh cluster whose leader runs
+// the controllers, N trials of controller failover: leader SIGKILL → the new leader's first write.
+// Usage: npm run bench:scheduler [-- --nodes 1000 --pods 10000 --clients 32 --failover-trials 5]
 // Prints a table and, as its last line, one JSON object with the figures.
 
 import { readFile } from 'node:fs/promises';
@@ -20,8 +21,10 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '1000' },
     pods: { type: 'string', default: '10000' },
     clients: { type: 'string', default: '32' },
+    'failover-trials': { type: 'string', default: '5' },
   },
 });
+const trials = Number(values['failover-trials']);
 const nodeCount = Number(values.nodes);
 const podCount = Number(values.pods);
 const clients = Number(values.clients);
@@ -45,8 +48,57 @@ async function inParallel(count: number, width: number, work: (i: number) => Pro
   }));
 }
 
+/**
+ * Controller failover: a cluster whose leader runs the controllers; each trial SIGKILLs the leader,
+ * asks for one more replica, and times the kill → the new leader's controllers scaling the
+ * ReplicaSet (its first write; election included). Returns one figure per trial, in ms.
+ */
+async function controllerFailoverTrials(trials: number): Promise<number[]> {
+  const cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: true } });
+  const stop = new AbortController();
+  const times: number[] = [];
+  try {
+    await cluster.startAll();
+    const endpoints = cluster.control.config.masters.map((m) => `http://${m.api.host}:${m.api.port}`);
+    const client = createHttpClient({ endpoints, token: adminToken, signal: stop.signal, retry: { attemptsMax: 40, delayMsMin: 20, delayMsMax: 200 } });
+    const until = async (what: string, probe: () => Promise<boolean>): Promise<void> => {
+      const deadline = performance.now() + 30_000;
+      while (!(await probe().catch(() => false))) {
+        if (performance.now() > deadline) throw new Error(`controller failover: timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await until('the default namespace', async () => (await client.resource('namespaces').get('default')) !== undefined);
+    const deployments = client.resource('deployments', 'default');
+    await deployments.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'failover' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'failover' } }, template: { metadata: { labels: { app: 'failover' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+    });
+    const replicaSetAt = async (replicas: number) => (await client.resource('replicasets', 'default').list({ labelSelector: 'app=failover' })).items.some((rs) => rs.spec?.replicas === replicas);
+    await until('the ReplicaSet', () => replicaSetAt(1));
+    for (let trial = 1; trial <= trials; trial++) {
+      const statuses = await cluster.control.waitFor('a leader', (all) => agreedLeader(all) !== 0, 30_000);
+      const leader = agreedLeader(statuses);
+      await cluster.control.kill(leader);
+      const killedAt = performance.now();
+      await until('the scale-up to be accepted', async () => (await deployments.patch('failover', 'merge', { spec: { replicas: trial + 1 } })) !== undefined);
+      await until(`the ReplicaSet at ${trial + 1}`, () => replicaSetAt(trial + 1));
+      times.push(performance.now() - killedAt);
+      await cluster.control.start(leader);
+      await cluster.control.waitFor('all three masters', (all) => [...all.values()].every((s) => s !== null), 30_000);
+    }
+    return times;
+  } finally {
+    stop.abort();
+    await cluster.cleanup();
+  }
+}
+
 async function main(): Promise<void> {
   // The scheduler under test runs here, as a standalone one: none inside the masters.
+  let cleaned = false;
   const cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: false }, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
   const stop = new AbortController();
   try {
@@ -126,6 +178,10 @@ async function main(): Promise<void> {
     };
     stop.abort();
     await scheduling.catch(() => undefined);
+    // This cluster is done with; the failover trials get one of their own.
+    cleaned = true;
+    await cluster.cleanup();
+    const failover = await controllerFailoverTrials(trials);
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     const rows = [
       ['figure', 'value'],
@@ -135,14 +191,14 @@ async function main(): Promise<void> {
       ['create → binding p50 / p99', `${f(figures.createToBindP50Ms, 0)} / ${f(figures.createToBindP99Ms, 0)} ms`],
       ['burst of creates took', `${f(figures.burstSeconds, 2)} s`],
       ['leader peak RSS', `${f(figures.leaderPeakRssMiB, 0)} MiB`],
-      ['controller failover time', 'not measured here yet (test/cluster/leader-components.test.ts prints one trial)'],
+      [`controller failover (${trials} trials: SIGKILL → new leader scales)`, `${failover.map((t) => f(t, 0)).join(', ')} ms (max ${f(Math.max(...failover), 0)})`],
     ];
     const width = Math.max(...rows.map((r) => r[0]!.length));
     for (const row of rows) console.log(`${row[0]!.padEnd(width)}  ${row[1]}`);
-    console.log(JSON.stringify({ bench: 'scheduler', ...figures }));
+    console.log(JSON.stringify({ bench: 'scheduler', ...figures, controllerFailoverMs: failover }));
   } finally {
     stop.abort();
-    await cluster.cleanup();
+    if (!cleaned) await cluster.cleanup();
   }
 }
 
