@@ -9,18 +9,8 @@ import type { Deployment, Pod } from '@raftplane/api';
 import { createHttpClient, type HttpClient } from '@raftplane/client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { adminToken, tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
-import { awaitLeader } from '../support/cluster-checks.js';
+import { awaitLeader, until } from '../support/cluster-checks.js';
 import { SimulatedNode } from '../support/simulated-nodes.js';
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the scheduler and controllers inside the leader', () => {
   let cluster: TempCluster | null = null;

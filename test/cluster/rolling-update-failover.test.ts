@@ -24,18 +24,8 @@ import type { Deployment, Pod, ReplicaSet } from '@raftplane/api';
 import { createHttpClient, createInformer, type HttpClient } from '@raftplane/client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { adminToken, tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
-import { awaitLeader } from '../support/cluster-checks.js';
+import { awaitLeader, until } from '../support/cluster-checks.js';
 import { SimulatedNode } from '../support/simulated-nodes.js';
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const replicas = 50;
 const maxSurge = 13; // 25% of 50, rounded up
@@ -77,7 +67,7 @@ describe('a leader SIGKILL in the middle of a rolling update', () => {
     client = createHttpClient({ endpoints: control.config.masters.map((m) => `http://${m.api.host}:${m.api.port}`), token: adminToken, signal: stop.signal });
     const api = client;
     const leader = await awaitLeader(control);
-    await until('the default namespace', async () => (await api.resource('namespaces').get('default')) ?? null, 10_000);
+    await until('the default namespace', async () => (await api.resource('namespaces').get('default')) ?? null, 10_000, 50);
     for (const name of nodeNames) {
       const node = new SimulatedNode({ client: api, name, cpu: '8', pods: 110, startDelayMs: 150, heartbeatMs: 500 });
       await node.start();
@@ -102,7 +92,7 @@ describe('a leader SIGKILL in the middle of a rolling update', () => {
       const pods = (await api.resource('pods', 'default').list({ labelSelector: 'app=roll' })).items;
       return (s?.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s?.replicas === replicas && s.updatedReplicas === replicas && s.availableReplicas === replicas && pods.length === replicas && pods.every((p) => imageOf(p) === image) ? d : null;
     };
-    await until(`${replicas} available replicas of ${oldImage}`, settled(oldImage), 30_000);
+    await until(`${replicas} available replicas of ${oldImage}`, settled(oldImage), 30_000, 50);
 
     // Watches: the Deployment's pods (the bounds) and its ReplicaSets (the new leader's first write).
     const podWatch = createInformer(api, 'pods', { namespace: 'default', labelSelector: 'app=roll' });
@@ -203,7 +193,7 @@ describe('a leader SIGKILL in the middle of a rolling update', () => {
     const newLeader = (takeover as { id: number }).id;
     expect(await awaitLeader(control, 10_000)).toBe(newLeader);
 
-    await until(`the rollout to ${newImage} complete`, settled(newImage), 40_000).catch(async (error: unknown) => {
+    await until(`the rollout to ${newImage} complete`, settled(newImage), 40_000, 50).catch(async (error: unknown) => {
       const d = await deployments.get('roll');
       const sets = (await api.resource('replicasets', 'default').list({ labelSelector: 'app=roll' })).items;
       const pods = (await api.resource('pods', 'default').list({ labelSelector: 'app=roll' })).items;

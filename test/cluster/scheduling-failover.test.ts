@@ -21,7 +21,7 @@ import { formatTime, hasStatusReason, type Event, type Node, type Pod } from '@r
 import { createHttpClient, createInformer, type HttpClient } from '@raftplane/client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { adminToken, tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
-import { awaitLeader } from '../support/cluster-checks.js';
+import { awaitLeader, until } from '../support/cluster-checks.js';
 
 const nodeCount = 20;
 const nodeCpuMilli = 1_000;
@@ -35,16 +35,6 @@ const unfitCpuMilli = 1_500; // more than any node's allocatable
 const clients = 32;
 /** Bindings seen before the leader is killed. */
 const killAfterBound = 300;
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function inParallel(count: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;

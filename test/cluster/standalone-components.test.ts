@@ -16,7 +16,7 @@ import { createHttpClient, type HttpClient } from '@raftplane/client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { repoRoot } from '../../scripts/lib/cluster-control.js';
 import { adminToken, tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
-import { awaitLeader } from '../support/cluster-checks.js';
+import { awaitLeader, until } from '../support/cluster-checks.js';
 import { SimulatedNode } from '../support/simulated-nodes.js';
 
 const cliMain = join(repoRoot, 'packages/cli/dist/main.js');
@@ -36,16 +36,6 @@ interface Replica {
   readonly lines: Record<string, unknown>[];
   readonly stderr: string[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 describe('standalone scheduler and controller-manager, two replicas each, leader-elected through Leases', () => {

@@ -5,6 +5,20 @@ import { expect } from 'vitest';
 import { agreedLeader, type ClusterControl } from '../../scripts/lib/cluster-control.js';
 import type { Acknowledged } from './load.js';
 
+/**
+ * Polls `probe` until it returns something other than null (a throw counts as null), every
+ * `everyMs`; throws naming `what` after `timeoutMs`.
+ */
+export async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Waits for a leader that a majority follows; returns its id. */
 export async function awaitLeader(control: ClusterControl, timeoutMs = 10_000): Promise<number> {
   const statuses = await control.waitFor('a leader', (s) => agreedLeader(s) !== 0, timeoutMs);

@@ -37,3 +37,5 @@ export * from './human-duration.js';
 export * from './pod-status-text.js';
 export * from './table.js';
 export * from './discovery.js';
+export * from './tolerations.js';
+export * from './node-affinity.js';

@@ -3,7 +3,7 @@
 // tolerations plus the ones Kubernetes adds to every daemon pod), which pods to create and delete
 // per node, which old pods a rolling update replaces next, and the status. No I/O, no clock.
 
-import type { DaemonSet, DaemonSetStatus, IntOrString, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodTemplateSpec, Taint, TaintEffect, Toleration } from '@raftplane/api';
+import { nodeSelectorTermsMatch, toleratesTaint, type DaemonSet, type DaemonSetStatus, type IntOrString, type Node, type Pod, type PodTemplateSpec, type TaintEffect, type Toleration } from '@raftplane/api';
 import { isPodAvailable, isPodReady } from './pods.js';
 import { scaledValue } from './rollout.js';
 
@@ -29,45 +29,8 @@ export function daemonPodTolerations(template: PodTemplateSpec | undefined): Tol
   return tolerations;
 }
 
-/** core/v1 ToleratesTaint: empty effect and empty key match all; Exists ignores the value. */
-export function daemonTolerationToleratesTaint(toleration: Toleration, taint: Taint): boolean {
-  if ((toleration.effect ?? '') !== '' && toleration.effect !== taint.effect) return false;
-  if ((toleration.key ?? '') !== '' && toleration.key !== taint.key) return false;
-  const operator = toleration.operator ?? 'Equal';
-  if (operator === 'Exists') return true;
-  return operator === 'Equal' && (toleration.value ?? '') === (taint.value ?? '');
-}
-
-function requirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1 || !/^[+-]?\d+$/.test(value) || !/^[+-]?\d+$/.test(values[0] ?? '')) return false;
-      return requirement.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0]);
-    }
-    default:
-      return false;
-  }
-}
-
-/** A term ANDs its requirements; an empty term matches nothing; matchFields knows only metadata.name. */
-function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata.labels ?? {};
-  const label = (key: string): string | undefined => (Object.hasOwn(labels, key) ? labels[key] : undefined);
-  return expressions.every((r) => requirementMatches(r, label(r.key))) && fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata.name ?? ''));
-}
+/** core/v1 ToleratesTaint (api's `toleratesTaint`, which the scheduler uses too). */
+export const daemonTolerationToleratesTaint = toleratesTaint;
 
 /** The template's nodeSelector and required node affinity (terms ORed) both match the node. */
 export function daemonNodeSelectorMatches(template: PodTemplateSpec | undefined, node: Node): boolean {
@@ -75,7 +38,7 @@ export function daemonNodeSelectorMatches(template: PodTemplateSpec | undefined,
   for (const [key, value] of Object.entries(template?.spec?.nodeSelector ?? {})) if (labels[key] !== value) return false;
   const required = template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (required === undefined) return true;
-  return (required.nodeSelectorTerms ?? []).some((term) => termMatches(term, node));
+  return nodeSelectorTermsMatch(required.nodeSelectorTerms ?? [], node);
 }
 
 export interface DaemonNodeFit {

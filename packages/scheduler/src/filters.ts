@@ -3,9 +3,9 @@
 // "0/N nodes are available" message counts), or an empty list when the pod fits.
 
 import { anyHostIp, hostPortKey, type HostPort, type NodeInfo } from './node-info.js';
-import { podMatchesNodeSelectorAndAffinity } from './node-affinity.js';
+import { podMatchesNodeSelectorAndAffinity } from '@raftplane/api';
 import type { PodContext } from './pod-context.js';
-import { findUntoleratedTaint, tolerationsTolerateTaint } from './tolerations.js';
+import { findUntoleratedTaint, tolerationsTolerateTaint } from '@raftplane/api';
 
 /** The wording of each rejection, as kube-scheduler 1.25–1.28 prints it. */
 export const FilterReason = {

@@ -4,8 +4,6 @@ export * from './errors.js';
 export * from './resources.js';
 export * from './node-info.js';
 export * from './cache.js';
-export * from './tolerations.js';
-export * from './node-affinity.js';
 export * from './pod-context.js';
 export * from './filters.js';
 export * from './scores.js';

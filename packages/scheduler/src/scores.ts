@@ -3,9 +3,9 @@
 // weighted sum; weights are the scheduler's options.
 
 import type { NodeInfo } from './node-info.js';
-import { preferredAffinityWeight } from './node-affinity.js';
+import { preferredAffinityWeight } from '@raftplane/api';
 import type { PodContext } from './pod-context.js';
-import { tolerationsTolerateTaint } from './tolerations.js';
+import { tolerationsTolerateTaint } from '@raftplane/api';
 
 export const maxNodeScore = 100;
 

@@ -1,7 +1,7 @@
 // Toleration matching, exactly as k8s.io/api core/v1 toleration.go (ToleratesTaint) and
 // component-helpers scheduling/corev1 (FindMatchingUntoleratedTaint) define it.
 
-import type { Taint, TaintEffect, Toleration } from '@raftplane/api';
+import type { Taint, TaintEffect, Toleration } from './types/core.js';
 
 /**
  * An empty effect matches every effect; an empty key matches every key (with Exists: tolerates

@@ -1,7 +1,7 @@
 // Node selector and node affinity matching (component-helpers scheduling/corev1/nodeaffinity):
 // terms are ORed, the requirements of a term ANDed; an empty term matches nothing.
 
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod } from '@raftplane/api';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod } from './types/core.js';
 
 /** Go's strconv.ParseInt(v, 10, 64) in spirit: a whole decimal number, or undefined. */
 function parseInteger(value: string): number | undefined {

@@ -1,8 +1,7 @@
 // Toleration matching follows core/v1 ToleratesTaint: key, operator, value and effect rules.
 
-import type { Taint, Toleration } from '@raftplane/api';
 import { describe, expect, test } from 'vitest';
-import { findUntoleratedTaint, toleratesTaint } from '../src/index.js';
+import { findUntoleratedTaint, toleratesTaint, type Taint, type Toleration } from '../src/index.js';
 
 const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
 
