@@ -32,7 +32,8 @@ export async function startCluster(): Promise<TestCluster> {
   for (let i = 0; i < 300 && !master.isLeading(); i++) await delay(50);
   for (let i = 0; i < 100; i++) {
     try {
-      await client.resource('namespaces').get('default');
+      // The leader creates the system namespaces in order; kube-node-lease is the last.
+      await client.resource('namespaces').get('kube-node-lease');
       break;
     } catch {
       await delay(50);
