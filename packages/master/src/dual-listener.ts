@@ -7,12 +7,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 
 const TLS_HANDSHAKE = 0x16;
+/** A connection that sends nothing for this long is closed. */
+const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
 export function createDualListener(http: HttpServer, tls: { cert: string; key: string }): Server {
   const secure = createTlsServer({ cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1'] }, (socket) => http.emit('connection', socket));
   secure.on('tlsClientError', (_error, socket) => socket.destroy());
   return createServer((socket: Socket) => {
+    // Until its first byte a connection belongs to no server, so no server's timeouts apply to it.
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       if (first[0] === TLS_HANDSHAKE) secure.emit('connection', socket);
