@@ -12,6 +12,7 @@ export const defaultDeploymentMaxUnavailable = '25%';
 export const defaultRevisionHistoryLimit = 10;
 export const defaultProgressDeadlineSeconds = 600;
 export const defaultJobBackoffLimit = 6;
+export const defaultClientIPAffinitySeconds = 10_800;
 
 function defaultPod(pod: Pod): void {
   if (pod.spec !== undefined) defaultPodSpecInPlace(pod.spec);
@@ -21,6 +22,11 @@ function defaultService(svc: Service): void {
   const spec = (svc.spec ??= {});
   spec.type ??= 'ClusterIP';
   spec.sessionAffinity ??= 'None';
+  // Kubernetes' DefaultClientIPServiceAffinitySeconds (3 hours).
+  if (spec.sessionAffinity === 'ClientIP') {
+    const clientIP = ((spec.sessionAffinityConfig ??= {}).clientIP ??= {});
+    clientIP.timeoutSeconds ??= defaultClientIPAffinitySeconds;
+  }
   for (const port of spec.ports ?? []) {
     port.protocol ??= 'TCP';
     if (port.targetPort === undefined || port.targetPort === 0 || port.targetPort === '') port.targetPort = port.port;

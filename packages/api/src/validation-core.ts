@@ -11,7 +11,7 @@ import { validatePortNumOrName } from './validation-pod.js';
 
 /** Kubernetes' limit on the data of one ConfigMap or Secret, in bytes (1 MiB). */
 export const configDataBytesMax = 1024 * 1024;
-/** The default --service-node-port-range. */
+/** The default --service-node-port-range (the cluster config's apiserver.serviceNodePortRange). */
 export const nodePortMin = 30000;
 export const nodePortMax = 32767;
 
@@ -72,19 +72,35 @@ export function validateService(svc: Service): FieldCause[] {
     for (const m of isValidPortNum(port.port)) causes.push(invalid(`${at}.port`, port.port, m));
     causes.push(...oneOf(`${at}.protocol`, port.protocol, protocols));
     if (port.targetPort !== undefined) causes.push(...validatePortNumOrName(port.targetPort, `${at}.targetPort`));
+    // Whether a nodePort lies in the cluster's range (apiserver.serviceNodePortRange) and is free is
+    // the apiserver's allocator's to say, as in Kubernetes.
     if (port.nodePort) {
       if (type === 'ClusterIP') causes.push(forbidden(`${at}.nodePort`, "may not be used when `type` is 'ClusterIP'"));
-      else if (port.nodePort < nodePortMin || port.nodePort > nodePortMax) {
-        const why = `provided port is not in the valid range. The range of valid ports is ${nodePortMin}-${nodePortMax}`;
-        causes.push(invalid(`${at}.nodePort`, port.nodePort, why));
-      }
+      else for (const m of isValidPortNum(port.nodePort)) causes.push(invalid(`${at}.nodePort`, port.nodePort, m));
     }
   });
+  causes.push(...validateSessionAffinityConfig(spec));
   const ip = spec.clusterIP;
   if (ip && ip !== 'None' && !isValidIP(ip)) causes.push(invalid('spec.clusterIP', ip, "must be empty, 'None', or a valid IP address"));
   if (type === 'ExternalName' && !spec.externalName) causes.push(required('spec.externalName'));
   causes.push(...validateLabels(spec.selector, 'spec.selector'));
   return causes;
+}
+
+/** Kubernetes' MaxClientIPServiceAffinitySeconds: one day. */
+export const clientIPAffinitySecondsMax = 86_400;
+
+function validateSessionAffinityConfig(spec: NonNullable<Service['spec']>): FieldCause[] {
+  const config = spec.sessionAffinityConfig;
+  if (spec.sessionAffinity !== 'ClientIP') {
+    return config === undefined ? [] : [forbidden('spec.sessionAffinityConfig', `must not be set when session affinity is ${spec.sessionAffinity ?? 'None'}`)];
+  }
+  const seconds = config?.clientIP?.timeoutSeconds;
+  if (seconds === undefined) return [required('spec.sessionAffinityConfig.clientIP.timeoutSeconds')];
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > clientIPAffinitySecondsMax) {
+    return [invalid('spec.sessionAffinityConfig.clientIP.timeoutSeconds', seconds, `must be greater than 0 and less than ${clientIPAffinitySecondsMax}`)];
+  }
+  return [];
 }
 
 export function validateEndpoints(ep: Endpoints): FieldCause[] {

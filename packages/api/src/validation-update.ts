@@ -108,10 +108,14 @@ export function validateJobSpecUpdate(next: Job, prev: Job): FieldCause[] {
   ];
 }
 
-/** A ClusterIP, once allocated, stays (headless `None` included). */
+/**
+ * A ClusterIP, once allocated, stays (headless `None` included), unless the Service becomes or was
+ * an ExternalName one, which has none (Kubernetes 1.20 ValidateServiceUpdate).
+ */
 export function validateServiceSpecUpdate(next: Service, prev: Service): FieldCause[] {
   const old = prev.spec?.clusterIP;
   if (!old) return [];
+  if (prev.spec?.type === 'ExternalName' || next.spec?.type === 'ExternalName') return [];
   return immutable('spec.clusterIP', next.spec?.clusterIP ?? '', old);
 }
 

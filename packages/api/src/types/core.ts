@@ -443,9 +443,12 @@ export interface ServiceSpec {
   selector?: Record<string, string>;
   clusterIP?: string;
   clusterIPs?: string[];
+  ipFamilies?: ('IPv4' | 'IPv6')[];
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
   externalIPs?: string[];
   externalName?: string;
   sessionAffinity?: 'None' | 'ClientIP';
+  sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
   publishNotReadyAddresses?: boolean;
   externalTrafficPolicy?: 'Cluster' | 'Local';
 }
