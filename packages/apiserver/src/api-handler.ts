@@ -34,6 +34,8 @@ import { parseRoute } from './router.js';
 import { silentLogger, type ApiLogger } from './logger.js';
 import { WatchCaches, watchCacheDefaults, type WatchCache, type WatchCacheSettings } from './watch-cache.js';
 import { bindPod, podLogUnavailable, scaleOf, updateScale } from './subresources.js';
+import { ServiceAllocator } from './service-allocation.js';
+import { parseServiceRanges, serviceRangeDefaults, type ServiceRanges } from './service-ranges.js';
 
 export interface ApiRequest {
   readonly method: string;
@@ -66,6 +68,8 @@ export interface ApiHandlerOptions {
   /** A watch without timeoutSeconds ends after a random time in [min, 2 × min), as Kubernetes' do. */
   readonly watchTimeoutMsMin: number;
   readonly watchTimeoutSecondsMax: number;
+  /** Where Services get their ClusterIPs and NodePorts (the cluster config's); the defaults when absent. */
+  readonly serviceRanges?: ServiceRanges;
   /** The watch caches' settings; null: every watch reads the hub directly. */
   readonly watchCache?: WatchCacheSettings | null;
   readonly logger?: ApiLogger;
@@ -116,7 +120,8 @@ export class ApiHandler {
   private readonly caches: WatchCaches | null;
 
   constructor(private readonly options: ApiHandlerOptions) {
-    this.store = new ObjectStore(options.backend);
+    const ranges = options.serviceRanges ?? parseServiceRanges(serviceRangeDefaults.serviceClusterIPRange, serviceRangeDefaults.serviceNodePortRange);
+    this.store = new ObjectStore(options.backend, new ServiceAllocator(options.backend, ranges, () => options.env.random()));
     this.rest = new ResourceRest(this.store, options.env);
     const cacheSettings = options.watchCache === undefined ? watchCacheDefaults : options.watchCache;
     this.caches = cacheSettings === null ? null : new WatchCaches(options.backend, cacheSettings, options.logger ?? silentLogger);

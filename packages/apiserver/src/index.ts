@@ -14,3 +14,15 @@ export { objectKey, collectionPrefix } from './keys.js';
 export { silentLogger, type ApiLogger } from './logger.js';
 export { WatchCache, WatchCaches, watchCacheDefaults, type WatchCacheSettings, type CacheWatchOptions } from './watch-cache.js';
 export { GracefulDeletionReaper } from './graceful-reaper.js';
+export {
+  ipv4ToNumber,
+  numberToIpv4,
+  parseNodePortRange,
+  parseServiceIPRange,
+  parseServiceRanges,
+  serviceRangeDefaults,
+  type NodePortRange,
+  type ServiceIPRange,
+  type ServiceRanges,
+} from './service-ranges.js';
+export { ServiceAllocator, keepAllocatedValues, nodePortClaimPrefix, serviceIPClaimPrefix, type PlannedWrite, type WritePlanner } from './service-allocation.js';

@@ -23,6 +23,7 @@ import { decodeObject, encodeObject } from './codec.js';
 import { encodeContinueToken, type ContinueToken } from './continue-token.js';
 import { collectionPrefix, keyAfter, keyText, objectKey, prefixEnd, textBytes } from './keys.js';
 import { asStatusError, tooLargeResourceVersionError } from './kv-errors.js';
+import type { PlannedWrite, WritePlanner } from './service-allocation.js';
 
 const namespaces = resourceByName('', 'namespaces') as ResourceInfo;
 
@@ -103,8 +104,31 @@ function putOp(key: Uint8Array, obj: KubeObject): RequestOp {
   return { put: { key, value: encodeObject(obj), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } };
 }
 
+/**
+ * How many times a write that claims addresses chooses again after losing them to another write:
+ * many Services created at once in a nearly full range collide often, and each round at least
+ * one of the colliding writes commits.
+ */
+export const claimAttemptsMax = 64;
+
+function createAttemptsMax(planned: PlannedWrite | null): number {
+  return planned !== null && planned.compare.length > 0 ? claimAttemptsMax : updateAttemptsMax;
+}
+
+/** The 409 for a create that kept losing races: its namespace kept changing, or its addresses kept being taken. */
+function raceLostError(info: ResourceInfo, namespace: string, name: string, planned: PlannedWrite | null): StatusError {
+  if (planned !== null && planned.compare.length > 0) {
+    return conflictError(info, name, `the addresses chosen for it were taken by other writes ${claimAttemptsMax} times in a row; try again`);
+  }
+  return conflictError(namespaces, namespace, 'the namespace kept changing while an object was created in it');
+}
+
 export class ObjectStore {
-  constructor(private readonly backend: ApiBackend) {}
+  constructor(
+    private readonly backend: ApiBackend,
+    /** Adds to a write's txn what its kind needs (Service address claims); none for most kinds. */
+    private readonly planner: WritePlanner | null = null,
+  ) {}
 
   private oldest(): number {
     return this.backend.compactedRevision() + 1;
@@ -179,7 +203,8 @@ export class ObjectStore {
 
   /**
    * Stores a new object; 409 AlreadyExists when the name is taken. In a namespace, the namespace
-   * must exist and not be terminating, checked in the same txn.
+   * must exist and not be terminating, checked in the same txn. What the planner adds (address
+   * claims) rides in the same txn and is planned again when the txn lost a race.
    */
   async create(info: ResourceInfo, namespace: string, obj: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
     const name = obj.metadata?.name ?? '';
@@ -198,17 +223,21 @@ export class ObjectStore {
         }
         compare.push(modRevisionIs(ns.kv.key, ns.kv.modRevision));
       }
+      const planned = await this.planner?.plan(info, null, obj) ?? null;
+      const stored = planned?.object ?? obj;
       if (options.dryRun) {
         const existing = await this.readKey(key, newest, context);
         if (existing.kv !== null) throw alreadyExistsError(info, name);
-        return obj;
+        return stored;
       }
-      const response = await this.txn({ compare, success: [putOp(key, obj)], failure: [{ range: rangeRequest({ key }) }] }, context);
-      if (response.succeeded) return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(response.header.revision) } };
+      const success = [putOp(key, stored), ...(planned?.success ?? [])];
+      compare.push(...(planned?.compare ?? []));
+      const response = await this.txn({ compare, success, failure: [{ range: rangeRequest({ key }) }] }, context);
+      if (response.succeeded) return { ...stored, metadata: { ...stored.metadata, resourceVersion: String(response.header.revision) } };
       const existing = response.responses[0];
       if (existing !== undefined && 'range' in existing && existing.range.kvs.length > 0) throw alreadyExistsError(info, name);
-      // The namespace changed between the read and the txn: decide again.
-      if (attempt >= updateAttemptsMax) throw conflictError(namespaces, namespace, 'the namespace kept changing while an object was created in it');
+      // The namespace changed, or another write claimed an address this one chose: decide again.
+      if (attempt >= createAttemptsMax(planned)) throw raceLostError(info, namespace, name, planned);
     }
   }
 
@@ -254,20 +283,33 @@ export class ObjectStore {
         }
         return { object: decision.object ?? current, removed: false, changed: false };
       }
+      const planned = await this.planner?.plan(info, current, decision.action === 'write' ? decision.object : null) ?? null;
+      const written = decision.action === 'write' ? (planned?.object ?? decision.object) : null;
       if (options.dryRun) {
-        return decision.action === 'write' ? { object: decision.object, removed: false, changed: true } : { object: current, removed: true, changed: true };
+        return written !== null ? { object: written, removed: false, changed: true } : { object: current, removed: true, changed: true };
       }
-      const success: RequestOp[] =
-        decision.action === 'write' ? [putOp(key, decision.object)] : [{ deleteRange: { key, rangeEnd: new Uint8Array(0), prevKv: false } }];
-      const response = await this.txn({ compare: [modRevisionIs(key, read.kv.modRevision)], success, failure: [{ range: rangeRequest({ key }) }] }, context);
+      const success: RequestOp[] = [
+        written !== null ? putOp(key, written) : { deleteRange: { key, rangeEnd: new Uint8Array(0), prevKv: false } },
+        ...(planned?.success ?? []),
+      ];
+      const compare = [modRevisionIs(key, read.kv.modRevision), ...(planned?.compare ?? [])];
+      const response = await this.txn({ compare, success, failure: [{ range: rangeRequest({ key }) }] }, context);
       const revision = String(response.header.revision);
       if (response.succeeded) {
-        const stored = decision.action === 'write' ? decision.object : current;
-        return { object: { ...stored, metadata: { ...stored.metadata, resourceVersion: revision } }, removed: decision.action === 'remove', changed: true };
+        const stored = written ?? current;
+        return { object: { ...stored, metadata: { ...stored.metadata, resourceVersion: revision } }, removed: written === null, changed: true };
       }
-      if (!options.retryOnConflict || attempt >= updateAttemptsMax) throw conflictError(info, name);
       const fresh = response.responses[0];
       const kv = fresh !== undefined && 'range' in fresh ? (fresh.range.kvs[0] ?? null) : null;
+      // The object is as read: only an address this write chose was claimed meanwhile, which is no
+      // conflict of the caller's; choose again.
+      const claimLost = kv !== null && kv.modRevision === read.kv.modRevision && (planned?.compare.length ?? 0) > 0;
+      if (claimLost && attempt < createAttemptsMax(planned)) {
+        read = { kv, revision: response.header.revision };
+        confirmed = true;
+        continue;
+      }
+      if (!options.retryOnConflict || attempt >= updateAttemptsMax) throw conflictError(info, name);
       // Read inside the txn on the leader, at its revision: as fresh as a linearizable read.
       read = { kv, revision: response.header.revision };
       confirmed = true;

@@ -26,9 +26,11 @@ import {
   type KubeObject,
   type MetadataEnv,
   type ResourceInfo,
+  type Service,
 } from '@raftplane/api';
 import { mediaType, objectOf, parseJsonBody, parseYamlBody } from './body.js';
 import type { ObjectStore, UpdateDecision, UpdateResult } from './object-store.js';
+import { keepAllocatedValues } from './service-allocation.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -104,6 +106,11 @@ function resetStatusOnCreate(obj: KubeObject): void {
   }
 }
 
+/** A Service update that leaves out its clusterIP or nodePorts keeps those it holds (service-allocation.ts). */
+function keepServiceAddresses(info: ResourceInfo, next: KubeObject, current: KubeObject): void {
+  if (info.group === '' && info.kind === 'Service') keepAllocatedValues(next as Service, current as Service);
+}
+
 export class ResourceRest {
   constructor(
     private readonly store: ObjectStore,
@@ -150,6 +157,7 @@ export class ResourceRest {
     next.metadata.name = name;
     // An unconditional update (no resourceVersion given) replaces the version it was decided on.
     if (!next.metadata.resourceVersion) next.metadata.resourceVersion = current.metadata.resourceVersion;
+    keepServiceAddresses(info, next, current);
     const prepared = prepareForUpdate(withDefaults(next), current, info, subresource === undefined ? {} : { subresource });
     const invalid = invalidObjectError(prepared, validateUpdate(prepared, current));
     if (invalid !== undefined) throw invalid;
@@ -237,6 +245,7 @@ export class ResourceRest {
           next = outcome.object;
           const obj = objectOf(next, info);
           obj.metadata.resourceVersion = current.metadata.resourceVersion;
+          keepServiceAddresses(info, obj, current);
           const prepared = prepareForUpdate(withDefaults(obj), current, info, subresource === undefined ? {} : { subresource });
           const invalid = invalidObjectError(prepared, validateUpdate(prepared, current));
           if (invalid !== undefined) throw invalid;

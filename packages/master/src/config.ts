@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
+import { parseNodePortRange, parseServiceIPRange, serviceRangeDefaults } from '@raftplane/apiserver';
 import { raftDefaults, type RaftConfig } from '@raftplane/raft';
 import { MasterError, MasterErrorCode } from './errors.js';
 
@@ -110,6 +111,13 @@ export interface ApiserverSettings {
   readonly watchTimeoutSecondsMax: number;
   /** How often the leader removes pods whose grace period ran out and empties deleted namespaces. */
   readonly leaderDutiesIntervalMs: number;
+  /**
+   * Where Services get their ClusterIPs (kube-apiserver's --service-cluster-ip-range): an IPv4 CIDR
+   * inside 127.0.0.0/8, since the service proxy listens on ClusterIPs as loopback addresses.
+   */
+  readonly serviceClusterIPRange: string;
+  /** Where NodePort Services get their ports (--service-node-port-range), "min-max". */
+  readonly serviceNodePortRange: string;
 }
 
 /** Leader-only components run inside the masters (off when they run as their own processes). */
@@ -181,7 +189,7 @@ export const settingsDefaults = {
     leaderDutiesIntervalMs: 1_000,
   },
 } as const satisfies Pick<ClusterConfig, 'raft' | 'snapshot' | 'transport' | 'api' | 'kv' | 'watch' | 'components'> & {
-  apiserver: Omit<ApiserverSettings, 'tokenFile' | 'tlsCertFile' | 'tlsKeyFile' | 'adminGroups' | 'readOnlyGroups'>;
+  apiserver: Omit<ApiserverSettings, 'tokenFile' | 'tlsCertFile' | 'tlsKeyFile' | 'adminGroups' | 'readOnlyGroups' | 'serviceClusterIPRange' | 'serviceNodePortRange'>;
 };
 
 const apiserverGroupDefaults = { adminGroups: ['system:masters'], readOnlyGroups: ['raftplane:viewers'] } as const;
@@ -259,7 +267,7 @@ function stringList(source: string, path: string, value: unknown, fallback: read
 
 function apiserverSettings(source: string, value: unknown, baseDir: string): ApiserverSettings {
   const object = value === undefined ? {} : asObject(source, 'apiserver', value);
-  const { tokenFile, tlsCertFile, tlsKeyFile, adminGroups, readOnlyGroups, ...numbers } = object;
+  const { tokenFile, tlsCertFile, tlsKeyFile, adminGroups, readOnlyGroups, serviceClusterIPRange, serviceNodePortRange, ...numbers } = object;
   const limits = section(source, 'apiserver', numbers, settingsDefaults.apiserver);
   const file = (name: string, given: unknown): string | null =>
     given === undefined || given === null ? null : resolvePath(baseDir, nonEmptyString(source, `apiserver.${name}`, given));
@@ -273,7 +281,21 @@ function apiserverSettings(source: string, value: unknown, baseDir: string): Api
     tlsKeyFile: key,
     adminGroups: stringList(source, 'apiserver.adminGroups', adminGroups, apiserverGroupDefaults.adminGroups),
     readOnlyGroups: stringList(source, 'apiserver.readOnlyGroups', readOnlyGroups, apiserverGroupDefaults.readOnlyGroups),
+    serviceClusterIPRange: serviceRange(source, 'apiserver.serviceClusterIPRange', serviceClusterIPRange, serviceRangeDefaults.serviceClusterIPRange, parseServiceIPRange),
+    serviceNodePortRange: serviceRange(source, 'apiserver.serviceNodePortRange', serviceNodePortRange, serviceRangeDefaults.serviceNodePortRange, parseNodePortRange),
   };
+}
+
+/** A service range as written (the apiserver parses it again); checked here so a bad one stops the master at load. */
+function serviceRange(source: string, path: string, value: unknown, fallback: string, parse: (text: string) => unknown): string {
+  if (value === undefined) return fallback;
+  const text = nonEmptyString(source, path, value);
+  try {
+    parse(text);
+  } catch (error) {
+    throw invalid(source, path, (error as Error).message);
+  }
+  return text;
 }
 
 function master(source: string, path: string, value: unknown): MasterConfig {

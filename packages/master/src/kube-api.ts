@@ -7,6 +7,7 @@ import {
   ApiHandler,
   KubeApiServer,
   loadTokenFile,
+  parseServiceRanges,
   runLeaderDuties,
   tokenAuthenticator,
   type ApiBackend,
@@ -56,6 +57,7 @@ export async function createKubeApi(options: KubeApiOptions): Promise<KubeApi> {
     bookmarkIntervalMs: settings.bookmarkIntervalMs,
     watchTimeoutMsMin: settings.watchTimeoutMsMin,
     watchTimeoutSecondsMax: settings.watchTimeoutSecondsMax,
+    serviceRanges: parseServiceRanges(settings.serviceClusterIPRange, settings.serviceNodePortRange),
     logger,
   });
   const server = new KubeApiServer({

@@ -65,12 +65,28 @@ describe('cluster config', () => {
     [{ ...valid, transport: { frameBytesMax: 1024 } }, 'transport.frameBytesMax'],
     [{ ...valid, transport: { idleTimeoutMs: 50 } }, 'transport.idleTimeoutMs'],
     [{ ...valid, api: { bodyBytesMax: -1 } }, 'api.bodyBytesMax'],
+    [{ ...valid, apiserver: { serviceClusterIPRange: 'fd00::/108' } }, 'apiserver.serviceClusterIPRange'],
+    [{ ...valid, apiserver: { serviceClusterIPRange: '10.96.0.0/12' } }, 'apiserver.serviceClusterIPRange'],
+    [{ ...valid, apiserver: { serviceClusterIPRange: '127.100.0.5/16' } }, 'apiserver.serviceClusterIPRange'],
+    [{ ...valid, apiserver: { serviceClusterIPRange: '127.100.0.0/31' } }, 'apiserver.serviceClusterIPRange'],
+    [{ ...valid, apiserver: { serviceNodePortRange: '32767-30000' } }, 'apiserver.serviceNodePortRange'],
+    [{ ...valid, apiserver: { serviceNodePortRange: 30000 } }, 'apiserver.serviceNodePortRange'],
     [[], '(top level)'],
   ])('refuses %j, naming %s', (value, path) => {
     const error = refusal(value);
     expect(error.code).toBe(MasterErrorCode.InvalidConfig);
     expect(error.details['path']).toBe(path);
     expect(error.message).toContain('x.json');
+  });
+
+  test('the service ranges default to 127.100.0.0/16 and 30000-32767, and a bad one says what is wrong', () => {
+    const config = parseClusterConfig(valid, 'x.json');
+    expect(config.apiserver.serviceClusterIPRange).toBe('127.100.0.0/16');
+    expect(config.apiserver.serviceNodePortRange).toBe('30000-32767');
+    const given = parseClusterConfig({ ...valid, apiserver: { serviceClusterIPRange: '127.200.0.0/24', serviceNodePortRange: '31000-31099' } }, 'x.json');
+    expect(given.apiserver).toMatchObject({ serviceClusterIPRange: '127.200.0.0/24', serviceNodePortRange: '31000-31099' });
+    expect(refusal({ ...valid, apiserver: { serviceClusterIPRange: 'fd00::/108' } }).message).toContain('apiserver.serviceClusterIPRange must be an IPv4 CIDR');
+    expect(refusal({ ...valid, apiserver: { serviceClusterIPRange: '127.100.0.5/16' } }).message).toContain('did you mean 127.100.0.0/16?');
   });
 
   test('a file that is not JSON or not there is refused with its name', async () => {
