@@ -33,7 +33,7 @@ import { ResourceRest, patchTypeOf, type WriteContext } from './rest.js';
 import { parseRoute } from './router.js';
 import { silentLogger, type ApiLogger } from './logger.js';
 import { WatchCaches, watchCacheDefaults, type WatchCache, type WatchCacheSettings } from './watch-cache.js';
-import { bindPod, podLogUnavailable, scaleOf, updateScale } from './subresources.js';
+import { bindPod, podLogTarget, scaleOf, updateScale } from './subresources.js';
 import { ServiceAllocator } from './service-allocation.js';
 import { parseServiceRanges, serviceRangeDefaults, type ServiceRanges } from './service-ranges.js';
 
@@ -55,7 +55,9 @@ export type Presentation = { readonly as: 'object' } | { readonly as: 'table'; r
 
 export type ApiResult =
   | { readonly type: 'response'; readonly status: number; readonly body: unknown; readonly contentType?: string }
-  | { readonly type: 'watch'; readonly options: Omit<ObjectWatchOptions, 'output' | 'onCutOff'>; readonly presentation: Presentation };
+  | { readonly type: 'watch'; readonly options: Omit<ObjectWatchOptions, 'output' | 'onCutOff'>; readonly presentation: Presentation }
+  /** A stream served elsewhere (a node agent's container logs): the HTTP server proxies `url`. */
+  | { readonly type: 'proxy'; readonly url: string };
 
 
 export interface ApiHandlerOptions {
@@ -336,7 +338,7 @@ export class ApiHandler {
         if (method === 'POST') return response(201, await bindPod(this.store, this.options.env, info, namespace, name, parseJsonBody(request.body), context.dryRun));
         break;
       case 'log':
-        if (method === 'GET') throw podLogUnavailable((await this.store.get(info, namespace, name)) as Pod);
+        if (method === 'GET') return { type: 'proxy', url: await podLogTarget(this.store, (await this.store.get(info, namespace, name)) as Pod, request.query) };
         break;
       default:
         break;

@@ -173,16 +173,16 @@ export class KubeApiServer {
     const user = this.options.authenticate(req.headers.authorization);
     if (user === null) throw unauthorizedError();
     const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' || path.includes('/watch/');
-    const release = watching ? () => {} : this.limiter.acquire(user.name);
+    // `kubectl logs -f` is long-running like a watch: it holds no slot of the in-flight limit.
+    const followingLogs = path.endsWith('/log') && (url.searchParams.get('follow') === 'true' || url.searchParams.get('follow') === '1');
+    const release = watching || followingLogs ? () => {} : this.limiter.acquire(user.name);
     try {
       const body = await readBody(req, this.options.limits.bodyBytesMax, (max, declared) =>
         requestEntityTooLargeError(declared === null ? `the request body exceeds the limit of ${max} bytes` : `the request body of ${declared} bytes exceeds the limit of ${max} bytes`),
       );
       const local = parseRoute(path).kind !== 'resource';
       if (!local && !this.options.leader.isLeader()) return await this.forward(req, res, body);
-      const result = await this.options.handler.handle(this.apiRequest(req, url, body, user));
-      if (result.type === 'response') return sendJson(res, result.status, result.body);
-      await this.streamWatch(result, res);
+      await this.serveResult(await this.options.handler.handle(this.apiRequest(req, url, body, user)), res);
     } finally {
       release();
     }
@@ -236,9 +236,7 @@ export class KubeApiServer {
           const url = new URL(req.url ?? '/', 'http://apiserver');
           const user = this.options.authenticate(req.headers.authorization);
           if (user === null) throw unauthorizedError();
-          const result = await this.options.handler.handle(this.apiRequest(req, url, body, user));
-          if (result.type === 'response') return sendJson(res, result.status, result.body);
-          return await this.streamWatch(result, res);
+          return await this.serveResult(await this.options.handler.handle(this.apiRequest(req, url, body, user)), res);
         }
         let answer;
         try {
@@ -277,6 +275,48 @@ export class KubeApiServer {
           res.destroy();
         }
         return;
+      }
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  private async serveResult(result: ApiResult, res: ServerResponse): Promise<void> {
+    if (result.type === 'response') return sendJson(res, result.status, result.body);
+    if (result.type === 'proxy') return this.streamProxy(result.url, res);
+    return this.streamWatch(result, res);
+  }
+
+  /**
+   * Streams a node agent's answer (container logs) back as it comes. An error answer becomes a
+   * Status with the agent's code and its one-line message; an agent that cannot be reached is 503.
+   */
+  private async streamProxy(url: string, res: ServerResponse): Promise<void> {
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort(new Error('the client went away'));
+    res.once('close', onClose);
+    try {
+      let answer;
+      try {
+        answer = await undiciRequest(url, { method: 'GET', dispatcher: this.options.dispatcher, signal: gone.signal, headersTimeout: 10_000, bodyTimeout: 0 });
+      } catch (error) {
+        if (gone.signal.aborted) return;
+        throw serviceUnavailable(`the node agent at ${new URL(url).host} could not be reached: ${(error as Error).message}`, 1);
+      }
+      if (answer.statusCode !== 200) {
+        const message = (await answer.body.text()).trim();
+        const reason = answer.statusCode === 404 ? 'NotFound' : answer.statusCode === 400 ? 'BadRequest' : 'InternalError';
+        return sendJson(res, answer.statusCode, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: answer.statusCode });
+      }
+      res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+      res.flushHeaders();
+      try {
+        for await (const chunk of answer.body) {
+          if (!res.write(chunk as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+        }
+        res.end();
+      } catch {
+        res.destroy();
       }
     } finally {
       res.off('close', onClose);

@@ -1,6 +1,6 @@
 // The subresources with their own shapes: `scale` (autoscaling/v1 Scale over a workload's
 // spec.replicas) and `binding` (a pod assigned to a node, once). `status` shares the main verbs
-// (rest.ts); `log` is served by node agents.
+// (rest.ts); `log` is the URL of the node agent that serves it, which the HTTP server proxies.
 
 import {
   badRequestError,
@@ -9,11 +9,13 @@ import {
   invalidError,
   isJsonObject,
   labelSelectorObjectToString,
+  resourceByName,
   StatusError,
   successStatus,
   type KubeObject,
   type LabelSelector,
   type MetadataEnv,
+  type Node,
   type Pod,
   type ResourceInfo,
   type Scale,
@@ -137,11 +139,38 @@ export async function bindPod(store: ObjectStore, env: Pick<MetadataEnv, 'now'>,
   return successStatus();
 }
 
-/** `pods/<name>/log`: served by the node agent that runs the pod; there are none yet (404). */
-export function podLogUnavailable(pod: Pod): StatusError {
-  const node = pod.spec?.nodeName;
-  const message = node
-    ? `pods "${pod.metadata.name}" has no logs to show: it is bound to node ${node}, but no node agent serves container logs yet`
-    : `pods "${pod.metadata.name}" has no logs to show: it is not scheduled to a node`;
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'NotFound', details: { name: pod.metadata.name ?? '', kind: 'pods' }, code: 404 });
+/** The query parameters of `pods/<name>/log` that the node agent understands, passed on as given. */
+const podLogParams = ['container', 'follow', 'previous', 'sinceSeconds', 'sinceTime', 'timestamps', 'tailLines', 'limitBytes'] as const;
+
+function podLogError(pod: Pod, code: number, reason: 'BadRequest' | 'NotFound' | 'ServiceUnavailable', message: string): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details: { name: pod.metadata.name ?? '', kind: 'pods' }, code });
+}
+
+/**
+ * `pods/<name>/log`: the URL of the container logs on the agent of the pod's node (its
+ * InternalIP and the port in status.daemonEndpoints), which the HTTP server proxies.
+ */
+export async function podLogTarget(store: ObjectStore, pod: Pod, query: URLSearchParams): Promise<string> {
+  const nodeName = pod.spec?.nodeName;
+  if (!nodeName) throw podLogError(pod, 400, 'BadRequest', `pod ${pod.metadata.name} does not have a host assigned`);
+  const nodes = resourceByName('', 'nodes') as ResourceInfo;
+  const node = (await store.find(nodes, '', nodeName)) as Node | null;
+  const address = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (node === null || address === undefined || port === undefined || port === 0) {
+    throw podLogError(pod, 404, 'NotFound', `pods "${pod.metadata.name}" has no logs to show: node ${nodeName} has no agent endpoint (status.daemonEndpoints)`);
+  }
+  for (const name of ['tailLines', 'sinceSeconds', 'limitBytes']) {
+    const value = query.get(name);
+    if (value !== null && !/^\d+$/.test(value)) throw podLogError(pod, 400, 'BadRequest', `${name}: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
+  }
+  const passed = new URLSearchParams();
+  for (const name of podLogParams) {
+    const value = query.get(name);
+    if (value !== null) passed.set(name, value);
+  }
+  const host = address.includes(':') ? `[${address}]` : address;
+  const path = ['containerLogs', pod.metadata.namespace ?? 'default', pod.metadata.name ?? ''].map(encodeURIComponent).join('/');
+  const search = passed.toString();
+  return `http://${host}:${port}/${path}${search === '' ? '' : `?${search}`}`;
 }

@@ -42,7 +42,8 @@ export class InProcessTransport implements Transport {
         body,
         user: this.options.user,
       });
-      if (result.type !== 'response') throw new Error(`in-process request ${request.method} ${request.path} was answered with a watch: use watch()`);
+      if (result.type === 'watch') throw new Error(`in-process request ${request.method} ${request.path} was answered with a watch: use watch()`);
+      if (result.type === 'proxy') throw new Error(`in-process request ${request.method} ${request.path} is proxied to ${result.url}: it is served over HTTP only`);
       // A copy: the caller owns what it gets, as it would after JSON over a socket.
       return { status: result.status, headers: {}, body: result.body === undefined ? undefined : structuredClone(result.body) };
     } catch (error) {
@@ -58,6 +59,7 @@ export class InProcessTransport implements Transport {
     const result = await this.options.handler.handle({ method: 'GET', path: request.path, query, headers: { accept: 'application/json' }, body: null, user: this.options.user }).catch((error: unknown) => {
       throw isStatusError(error) ? statusErrorFromBody(error.status) : error;
     });
+    if (result.type === 'proxy') throw new Error(`in-process watch of ${request.path} is proxied to ${result.url}: it is served over HTTP only`);
     if (result.type !== 'watch') throw statusErrorFromBody(result.body as Status);
     const bufferedMax = this.options.watchEventsBufferedMax ?? 10_000;
     let paused = false;

@@ -475,10 +475,23 @@ describe('subresources', () => {
     expect(noTarget.status).toBe(422);
   });
 
-  test('log is 404 with a reason until node agents exist', async () => {
+  test('log names what is missing: a node without an agent endpoint, a pod without a node, a bad tailLines', async () => {
     const log = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log');
     expect(log.status).toBe(404);
-    expect(log.json.message).toContain('no node agent serves container logs yet');
+    expect(log.json.message).toBe('pods "to-bind" has no logs to show: node node-a has no agent endpoint (status.daemonEndpoints)');
+    await api('POST', '/api/v1/namespaces/default/pods', { body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unbound-log' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    const unbound = await api('GET', '/api/v1/namespaces/default/pods/unbound-log/log');
+    expect(unbound.status).toBe(400);
+    expect(unbound.json.message).toBe('pod unbound-log does not have a host assigned');
+    await api('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } } });
+    await api('PUT', '/api/v1/nodes/node-a/status', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.1.99' }], daemonEndpoints: { kubeletEndpoint: { Port: 1 } } } } });
+    const badTail = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log?tailLines=-3');
+    expect(badTail.status).toBe(400);
+    expect(badTail.json.message).toContain('tailLines: Invalid value: "-3"');
+    // The endpoint exists but nothing listens there: the agent cannot be reached.
+    const unreachable = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log');
+    expect(unreachable.status).toBe(503);
+    expect(unreachable.json.message).toContain('the node agent at 127.0.1.99:1 could not be reached');
   });
 });
 
