@@ -35,7 +35,7 @@ export interface ComponentOptions {
 
 export type ParsedComponentArgs = { readonly help: true } | { readonly help: false; readonly options: ComponentOptions };
 
-interface FlagSpec {
+export interface FlagSpec {
   readonly name: string;
   readonly type: 'string' | 'boolean';
   readonly value?: string;
@@ -70,11 +70,15 @@ const summaries: Readonly<Record<ComponentKind, string>> = {
   'controller-manager': 'Runs the controller manager outside the masters: the ReplicaSet and Deployment controllers.',
 };
 
-export function componentUsage(kind: ComponentKind): string {
-  const specs = flagSpecs(kind);
+/** --help's flag lines, each with its default, from a flag table (shared by every standalone command). */
+export function flagLines(specs: readonly FlagSpec[]): string[] {
   const left = specs.map((s) => `--${s.name}${s.value === undefined ? '' : ` ${s.value}`}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
-  const lines = specs.map((s, i) => `  ${left[i]!.padEnd(width)}${s.text} ${s.fallback.startsWith('(') ? s.fallback : `(default ${s.fallback})`}`);
+  return specs.map((s, i) => `  ${left[i]!.padEnd(width)}${s.text} ${s.fallback.startsWith('(') ? s.fallback : `(default ${s.fallback})`}`);
+}
+
+export function componentUsage(kind: ComponentKind): string {
+  const lines = flagLines(flagSpecs(kind));
   return [
     `usage: raftplane ${kind} --servers <url,...> [flags]`,
     '',
@@ -106,8 +110,8 @@ function splitLeaderElect(argv: readonly string[]): { rest: string[]; leaderElec
   return { rest, leaderElect };
 }
 
-/** Node's parseArgs errors, as one line that names the flag. */
-function parseArgsError(error: unknown, kind: ComponentKind): CliError {
+/** Node's parseArgs errors, as one line that names the flag; `kind` is the command (`scheduler`, `proxy`). */
+export function parseArgsError(error: unknown, kind: string): CliError {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
@@ -123,7 +127,8 @@ function parseArgsError(error: unknown, kind: ComponentKind): CliError {
   return new CliError(CliErrorCode.InvalidFlag, message, flag);
 }
 
-function parseServers(text: string | undefined): string[] {
+/** --servers: the masters' API origins, each checked. */
+export function parseServers(text: string | undefined): string[] {
   if (text === undefined) throw new CliError(CliErrorCode.MissingFlag, '--servers is required: the masters\' API addresses, e.g. --servers http://127.0.0.1:6441', '--servers');
   const parts = text.split(',').map((p) => p.trim());
   if (parts.every((p) => p === '')) throw invalidFlag('servers', 'must list at least one address');

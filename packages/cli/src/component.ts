@@ -34,7 +34,8 @@ class UnconditionalLeadership implements Leadership {
   }
 }
 
-async function readToken(options: ComponentOptions): Promise<string | undefined> {
+/** The bearer token: --token, or read from --token-file when the command starts. */
+export async function readToken(options: Pick<ComponentOptions, 'token' | 'tokenFile'>): Promise<string | undefined> {
   if (options.tokenFile === undefined) return options.token;
   let text: string;
   try {

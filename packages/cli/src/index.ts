@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './duration.js';
 export * from './component-options.js';
 export { runComponent } from './component.js';
+export * from './proxy-options.js';

@@ -9,6 +9,7 @@ import { componentKinds, componentUsage, parseComponentArgs, type ComponentKind 
 import { runComponent } from './component.js';
 import { CliError, CliErrorCode } from './errors.js';
 import { runMaster } from './master.js';
+import { runProxy } from './proxy.js';
 
 const usage = `usage: raftplane <command> [flags]
 
@@ -16,6 +17,7 @@ commands:
   master               one master process (raftplane master --help)
   scheduler            the scheduler as its own process, leader-elected through a Lease
   controller-manager   the controllers as their own process, leader-elected through a Lease
+  proxy                the service proxy, one per machine: ClusterIPs and NodePorts to ready endpoints
 
 raftplane <command> --help lists the command's flags with their defaults.`;
 
@@ -38,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await runMaster(rest);
     return -1; // the master's main owns the process from here, and exits itself
   }
+  if (command === 'proxy') return runProxy(rest);
   if ((componentKinds as readonly string[]).includes(command)) {
     const kind = command as ComponentKind;
     const parsed = parseComponentArgs(kind, rest, { identity: defaultIdentity });
@@ -47,7 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return runComponent(parsed.options);
   }
-  throw new CliError(CliErrorCode.UnknownCommand, `unknown command ${JSON.stringify(command)} (commands: master, ${componentKinds.join(', ')}; see raftplane --help)`);
+  throw new CliError(CliErrorCode.UnknownCommand, `unknown command ${JSON.stringify(command)} (commands: master, ${componentKinds.join(', ')}, proxy; see raftplane --help)`);
 }
 
 main(process.argv.slice(2)).then(
