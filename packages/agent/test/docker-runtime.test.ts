@@ -405,8 +405,9 @@ describeDocker('DockerRuntime on a real engine', () => {
     expect(pipes()).toBeGreaterThanOrEqual(baseline + 2);
 
     await own.close();
-    // The follower's connection is gone: its next read ends the iteration one way or the other.
-    await logs.next().catch(() => undefined);
+    // The follower's connection is gone: its next read fails as RuntimeUnavailable.
+    const afterClose = await logs.next().catch((error: unknown) => error);
+    expect(isAgentError(afterClose, AgentErrorCode.RuntimeUnavailable), String(afterClose)).toBe(true);
     await until('no socket of the closed runtime left', async () => (pipes() <= baseline ? true : undefined), 2_000);
     const closed = await rejection(own.list());
     expect(isAgentError(closed, AgentErrorCode.RuntimeUnavailable)).toBe(true);

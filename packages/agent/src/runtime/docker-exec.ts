@@ -75,6 +75,8 @@ async function readOutput(http: DockerHttp, id: string, execId: string, timeoutM
       }
     }
     return kept.toString('utf8', 0, keptBytes);
+  } catch (error) {
+    throw http.unreachable(error, `exec in container ${id}`, signal);
   } finally {
     await stream.release();
   }

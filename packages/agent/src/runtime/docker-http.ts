@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import { Client, Pool } from 'undici';
+import { Client, Pool, type Dispatcher } from 'undici';
 import { AgentError, AgentErrorCode } from '../errors.js';
 
 /** The engine here is Debian's docker.io 20.10; 1.41 is its API version, pinned so answers keep their shape. */
@@ -80,11 +80,11 @@ export class DockerHttp {
   }
 
   /** A short call: the whole answer, read and parsed. */
-  async call(method: string, path: string, options: DockerCallOptions): Promise<DockerAnswer> {
+  async call(method: Dispatcher.HttpMethod, path: string, options: DockerCallOptions): Promise<DockerAnswer> {
     this.assertOpen();
     try {
       const response = await this.pool.request({
-        method: method as 'GET',
+        method,
         path: apiPath(path, options.query),
         headers: options.json === undefined ? {} : { 'content-type': 'application/json' },
         body: options.json === undefined ? null : JSON.stringify(options.json),
@@ -100,7 +100,7 @@ export class DockerHttp {
   }
 
   /** A long call on a connection of its own; the caller reads `body` and must `release()`. */
-  async stream(method: string, path: string, options: DockerStreamOptions): Promise<DockerStream> {
+  async stream(method: Dispatcher.HttpMethod, path: string, options: DockerStreamOptions): Promise<DockerStream> {
     this.assertOpen();
     if (this.streams.size >= this.options.streamsMax) {
       throw new AgentError(AgentErrorCode.RuntimeUnavailable, `${method} ${path}: ${this.streams.size} Docker streams already open (streamsMax ${this.options.streamsMax})`);
@@ -122,7 +122,7 @@ export class DockerHttp {
     };
     try {
       const response = await client.request({
-        method: method as 'GET',
+        method,
         path: apiPath(path, options.query),
         headers: options.json === undefined ? {} : { 'content-type': 'application/json' },
         body: options.json === undefined ? null : JSON.stringify(options.json),
@@ -148,8 +148,11 @@ export class DockerHttp {
     if (this.closed) throw new AgentError(AgentErrorCode.RuntimeUnavailable, `the Docker runtime for ${this.options.socketPath} is closed`);
   }
 
-  /** The caller's abort passes on as its reason; anything else means the engine could not be reached. */
-  private unreachable(error: unknown, what: string, signal: AbortSignal | undefined): unknown {
+  /**
+   * What a failed call or stream read becomes: the caller's abort passes on as its reason, an
+   * AgentError as it is, anything else (refused, reset, destroyed) is RuntimeUnavailable.
+   */
+  unreachable(error: unknown, what: string, signal: AbortSignal | undefined): unknown {
     if (signal?.aborted) return signal.reason;
     if (error instanceof AgentError) return error;
     const detail = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);

@@ -77,8 +77,7 @@ export async function pullImage(http: DockerHttp, image: string, timeouts: Image
     if (stream.statusCode === 200) failure ??= pullError(last);
     else failure = engineMessage({ statusCode: stream.statusCode, body: parseJson([...text, last].join('\n')) });
   } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw error;
+    throw http.unreachable(error, `pulling ${image}`, signal);
   } finally {
     await stream.release();
   }

@@ -54,7 +54,7 @@ export async function* containerLogs(http: DockerHttp, id: string, options: LogO
     }
   } catch (error) {
     if (signal.aborted) return;
-    throw error;
+    throw http.unreachable(error, `logs of container ${id}`, signal);
   } finally {
     await stream.release();
   }

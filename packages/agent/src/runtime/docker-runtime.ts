@@ -271,6 +271,8 @@ export class DockerRuntime implements ContainerRuntime {
       if (stream.statusCode !== 204 && stream.statusCode !== 304 && stream.statusCode !== 404) {
         throw new AgentError(AgentErrorCode.RuntimeUnavailable, `stopping container ${id}: HTTP ${stream.statusCode} ${text}`);
       }
+    } catch (error) {
+      throw this.http.unreachable(error, `stopping container ${id}`, undefined);
     } finally {
       await stream.release();
     }
@@ -306,7 +308,7 @@ export class DockerRuntime implements ContainerRuntime {
       }
     } catch (error) {
       if (deadline.signal.aborted) return false;
-      throw error;
+      throw this.http.unreachable(error, `waiting for container ${id}`, undefined);
     } finally {
       timer.cancel();
     }
