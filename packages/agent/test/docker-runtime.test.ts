@@ -77,7 +77,9 @@ describeDocker('DockerRuntime on a real engine', () => {
       env: {},
       workingDir: undefined,
       mounts: [],
-      podIP: '127.1.1.2',
+      // From 127.1.201.0/24, the pod range of a node 127.0.1.201 that no agent test runs, so that
+      // test files running in parallel never bind the same address and port.
+      podIP: '127.1.201.2',
       cpuMillis: undefined,
       memoryBytes: undefined,
       podDir: scratch,
@@ -141,7 +143,7 @@ describeDocker('DockerRuntime on a real engine', () => {
     const container = await runToExit('echo "$POD_IP $GREETING"; pwd; cat /data/file; echo written > /data/out; touch /config/x 2>/dev/null || echo read-only', {
       env: { GREETING: 'hello' },
       workingDir: '/www',
-      podIP: '127.1.1.9',
+      podIP: '127.1.201.9',
       mounts: [
         { hostPath: data, containerPath: '/data', readOnly: false },
         { hostPath: config, containerPath: '/config', readOnly: true },
@@ -149,12 +151,12 @@ describeDocker('DockerRuntime on a real engine', () => {
     });
     expect(container).toMatchObject({ state: 'exited', exitCode: 0, reason: 'Completed' });
     const output = await collect(runtime.logs(container.id, { follow: false, tailLines: undefined, sinceMs: undefined, timestamps: false, signal: new AbortController().signal }));
-    expect(output).toBe('127.1.1.9 hello\n/www\nfrom the host\nread-only\n');
+    expect(output).toBe('127.1.201.9 hello\n/www\nfrom the host\nread-only\n');
   });
 
   it("runs two pods' httpd on :18080 at once, each on its own loopback address", async () => {
     const pages: string[] = [];
-    for (const [ip, page] of [['127.1.1.2', 'pod a'], ['127.1.1.3', 'pod b']] as const) {
+    for (const [ip, page] of [['127.1.201.2', 'pod a'], ['127.1.201.3', 'pod b']] as const) {
       const www = await mkdtemp(join(scratch, 'www-'));
       await writeFile(join(www, 'index.html'), `${page}\n`);
       pages.push(www);
@@ -164,8 +166,8 @@ describeDocker('DockerRuntime on a real engine', () => {
       const response = await fetch(`http://${ip}:18080/index.html`);
       return response.ok ? await response.text() : undefined;
     };
-    expect(await until('httpd on 127.1.1.2', () => get('127.1.1.2'))).toBe('pod a\n');
-    expect(await until('httpd on 127.1.1.3', () => get('127.1.1.3'))).toBe('pod b\n');
+    expect(await until('httpd on 127.1.201.2', () => get('127.1.201.2'))).toBe('pod a\n');
+    expect(await until('httpd on 127.1.201.3', () => get('127.1.201.3'))).toBe('pod b\n');
     expect((await runtime.list()).map((container) => container.state)).toEqual(['running', 'running']);
   });
 
