@@ -68,6 +68,9 @@ export class ServiceProxy {
   private scheduled: NodeJS.Immediate | undefined;
   private running = false;
   private stopping = false;
+  /** The first sync ran: events schedule syncs from then on (before, the first sync reads them all). */
+  private started = false;
+  /** The first sync's listeners have tried to listen: waitForSync resolves. */
   private synced = false;
   private readonly syncWaiters = new Set<() => void>();
 
@@ -109,6 +112,7 @@ export class ServiceProxy {
     try {
       await Promise.all([services.waitForSync(signal), endpoints.waitForSync(signal)]);
       this.sync();
+      this.started = true;
       await Promise.all([...this.listeners.values()].map((l) => l.firstAttempt));
       this.markSynced();
       await aborted;
@@ -151,7 +155,7 @@ export class ServiceProxy {
   }
 
   private scheduleSync(): void {
-    if (this.scheduled !== undefined || this.stopping || !this.synced) return;
+    if (this.scheduled !== undefined || this.stopping || !this.started) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
       if (!this.stopping) this.sync();
