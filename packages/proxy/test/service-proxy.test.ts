@@ -6,6 +6,7 @@
 // test uses, so that test files running side by side never want the same port.
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { Service } from '@raftplane/api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ServiceProxy } from '../src/index.js';
@@ -68,6 +69,25 @@ describe('ServiceProxy', () => {
     const svc = await serve('skip', [dead, backends[0]!, dead, backends[1]!]);
     const answers = await askMany(svc.spec?.clusterIP ?? '', 8080, 8);
     expect(new Set(answers)).toEqual(new Set(['a', 'b']));
+  });
+
+  test('an endpoint that does not answer is skipped after the connect timeout (1 s)', async () => {
+    const stuck = await stuckBackend('127.77.0.30');
+    try {
+      const svc = await serve('slow', [backends[2]!]);
+      const ip = svc.spec?.clusterIP ?? '';
+      const current = await endpoints().get('slow');
+      await endpoints().update({ ...current, subsets: endpointsOf('slow', [stuck.address, backends[2]!]).subsets });
+      await delay(200);
+      const started = Date.now();
+      // Round robin puts the stuck endpoint first for one of two connections.
+      expect(await askMany(ip, 8080, 2)).toEqual(['c', 'c']);
+      const tookMs = Date.now() - started;
+      expect(tookMs).toBeGreaterThanOrEqual(900);
+      expect(tookMs).toBeLessThan(2_500);
+    } finally {
+      await stuck.close();
+    }
   });
 
   test('an Endpoints change is followed within a second; no endpoints: the connection is closed', async () => {
@@ -196,4 +216,39 @@ async function holdingBackend(ip: string): Promise<{ address: { ip: string; port
   await new Promise<void>((resolve) => server.listen({ host: ip, port: 0 }, () => resolve()));
   const port = (server.address() as { port: number }).port;
   return { address: { ip, port }, connections, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * An endpoint that never completes a connection: a listener with a backlog of one in a worker whose
+ * event loop is blocked (so nothing is accepted), its queue filled by connections of our own; the
+ * kernel then drops further SYNs, and a connect waits as it would for a host that is gone.
+ */
+async function stuckBackend(ip: string): Promise<{ address: { ip: string; port: number }; close(): Promise<void> }> {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const server = require('node:net').createServer();
+     server.listen({ host: workerData.ip, port: 0, backlog: 1 }, () => {
+       parentPort.postMessage(server.address().port);
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+     });`,
+    { eval: true, workerData: { ip } },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const socket = connect({ host: ip, port });
+    socket.on('error', () => {});
+    fillers.push(socket);
+  }
+  await delay(100);
+  return {
+    address: { ip, port },
+    async close() {
+      for (const socket of fillers) socket.destroy();
+      await worker.terminate();
+    },
+  };
 }
