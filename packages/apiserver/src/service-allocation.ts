@@ -189,7 +189,8 @@ class ServicePlan {
   /** spec.clusterIP: kept, checked and claimed when asked for, or chosen. */
   async clusterIP(spec: ServiceSpec, held: Held): Promise<void> {
     if (!needsClusterIP(spec)) return;
-    const asked = spec.clusterIP ?? '';
+    // clusterIPs[0] is clusterIP (Kubernetes 1.20): a client may send either.
+    const asked = spec.clusterIP || spec.clusterIPs?.[0] || '';
     if (asked === 'None') {
       Object.assign(spec, { clusterIPs: ['None'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' });
       return;
@@ -236,6 +237,8 @@ class ServicePlan {
   /** spec.ports[].nodePort for NodePort and LoadBalancer Services. */
   async nodePorts(spec: ServiceSpec, held: Held): Promise<void> {
     if (!needsNodePorts(spec)) return;
+    // Most updates keep every nodePort: no read of the claims for those.
+    if ((spec.ports ?? []).every((p) => p.nodePort && held.ports.has(p.nodePort))) return;
     const range = this.ranges.nodePort;
     const taken = await this.ports.load();
     const claimed = new Set<number>();

@@ -122,6 +122,14 @@ describe('ClusterIPs', () => {
     expect(await claims(serviceIPClaimPrefix)).toEqual(before);
   });
 
+  test('an IP asked for in clusterIPs alone is granted as clusterIP', async () => {
+    const held = await claims(serviceIPClaimPrefix);
+    const free = Array.from({ length: 61 }, (_, i) => `127.100.0.${i + 2}`).find((ip) => !held.has(ip)) ?? '';
+    const created = await client.resource('services', 'ips').create(service('by-list', { clusterIPs: [free] }));
+    expect(created.spec).toMatchObject({ clusterIP: free, clusterIPs: [free] });
+    expect((await claims(serviceIPClaimPrefix)).get(free)).toBe('ips/by-list');
+  });
+
   test('a deleted Service frees its IP, which another Service may then ask for', async () => {
     const services = client.resource('services', 'ips');
     const created = await services.create(service('short-lived'));
