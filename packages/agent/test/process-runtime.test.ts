@@ -392,9 +392,9 @@ describe('adoption after an agent restart', () => {
 
     // Exec, logs and stop work on adopted containers.
     expect(await second.exec(running.id, ['sh', '-c', 'echo $FOO'], 2_000)).toEqual({ exitCode: 0, output: 'bar\n' });
-    expect(await logText(second, running.id, { tailLines: 1 })).toBe('tick\n');
     await second.stop(running.id, 2_000);
     expect(await second.inspect(running.id)).toMatchObject({ state: 'exited', exitCode: 143, reason: 'Error' });
+    expect(await logText(second, running.id, { tailLines: 1 })).toBe('tick\n');
     await until('onExit of the stopped container', () => seen.includes(running.id));
   });
 
@@ -421,6 +421,45 @@ describe('adoption after an agent restart', () => {
     expect(isGroupGone(strangerPid)).toBe(false);
     expect((await adopted.list()).map((c) => c.id)).toEqual([container.id]);
     stranger.kill('SIGKILL');
+  });
+});
+
+describe('after close', () => {
+  it('watches nothing, refuses to start, and still stops, inspects, lists and removes', async () => {
+    const runtime = await openRuntime();
+    const pod = newPod();
+    const container = await start(runtime, specOf(pod, 'left', LOOP));
+    const seen: string[] = [];
+    runtime.onExit((id) => seen.push(id));
+    await runtime.close();
+    await expectAgentError(runtime.start(specOf(pod, 'late', LOOP)), AgentErrorCode.RuntimeUnavailable, 'closed');
+    expect((await runtime.inspect(container.id))?.state).toBe('running');
+    await runtime.stop(container.id, 0);
+    // SIGTERM then SIGKILL at once: whichever killed the shell first.
+    const stopped = await runtime.inspect(container.id);
+    expect(stopped).toMatchObject({ state: 'exited', reason: 'Error' });
+    expect([137, 143]).toContain(stopped?.exitCode);
+    await runtime.remove(container.id);
+    expect(await runtime.list()).toEqual([]);
+    expect(seen).toEqual([container.id]);
+  });
+});
+
+describe('clock and logger', () => {
+  it('stamps containers with the injected clock and logs with the pod and container named', async () => {
+    const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+    const record = (level: string) => (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message });
+    const logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const runtime = await ProcessRuntime.open({ stateDir: freshDir('state'), nodeName: NODE_NAME, logger, clock: () => 1_700_000_000_000 });
+    opened.push(runtime);
+    const pod = newPod();
+    const container = await start(runtime, specOf(pod, 'quick', ['true']));
+    expect(await exited(runtime, container.id)).toMatchObject({ createdAt: 1_700_000_000_000, startedAt: 1_700_000_000_000, finishedAt: 1_700_000_000_000 });
+    await runtime.start(specOf(pod, 'broken', ['no-such-command-here'])).catch(() => undefined);
+    const context = { podNamespace: 'default', podName: pod.name, podUid: pod.uid };
+    expect(lines).toContainEqual({ level: 'info', message: 'container started', fields: expect.objectContaining({ ...context, container: 'quick', containerId: container.id }) });
+    expect(lines).toContainEqual({ level: 'warn', message: 'container did not start', fields: expect.objectContaining({ ...context, container: 'broken', code: AgentErrorCode.StartContainer }) });
+    await expect(ProcessRuntime.open({ stateDir: '', nodeName: NODE_NAME })).rejects.toThrow('stateDir');
   });
 });
 

@@ -114,9 +114,13 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly clock: () => number;
   private readonly entries = new Map<string, Entry>();
   private readonly exitListeners = new Set<(id: string) => void>();
-  /** Aborted by close(): new operations are refused and log followers end. */
+  /** Aborted by close(): log followers end. */
   private readonly closing = new AbortController();
-  /** Set once close() has waited for stops in flight: from then on, exits are left to the next agent. */
+  /**
+   * Set by close(). From then on this runtime watches nothing: 'exit' events are ignored (the next
+   * agent reads the exit files), and its own children are looked up in /proc, like adopted ones,
+   * only when asked (stop, inspect, list, logs). It refuses to start containers.
+   */
   private closed = false;
   private pollTimer: NodeJS.Timeout | undefined;
 
@@ -155,6 +159,18 @@ export class ProcessRuntime implements ContainerRuntime {
     const { labels } = spec;
     assert.equal(labels.nodeName, this.nodeName, `start: container of node ${labels.nodeName} on the runtime of node ${this.nodeName}`);
     assert.ok(Number.isSafeInteger(labels.attempt) && labels.attempt >= 0, `start: attempt ${labels.attempt} is not an integer >= 0`);
+    try {
+      return await this.launch(spec);
+    } catch (error) {
+      const fields = { podNamespace: labels.podNamespace, podName: labels.podName, podUid: labels.podUid, container: labels.containerName, attempt: labels.attempt };
+      this.logger.warn({ ...fields, code: error instanceof AgentError ? error.code : undefined, err: error }, 'container did not start');
+      throw error;
+    }
+  }
+
+  /** Checks the spec, prepares the directories, spawns the supervisor and records it. */
+  private async launch(spec: ContainerStartSpec): Promise<RuntimeContainer> {
+    const { labels } = spec;
     const where = describe(labels);
     const command = spec.command ?? [];
     const [name] = command;
@@ -172,7 +188,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const id = newContainerId();
     const exitPath = join(this.containersDir, `${id}.exit`);
     const createdAt = this.clock();
-    const child = this.spawn(where, { executable: found.path, args: [...command.slice(1), ...(spec.args ?? [])], env, cwd: dirs.workingDir, exitPath, logPath: dirs.logPath });
+    const args = [...command.slice(1), ...(spec.args ?? [])];
+    const child = this.spawn(where, { executable: found.path, args, env, cwd: dirs.workingDir, exitPath, logPath: dirs.logPath });
     const pid = child.pid;
     if (pid === undefined) {
       const error = await new Promise<Error>((resolveError) => child.once('error', resolveError));
@@ -182,31 +199,12 @@ export class ProcessRuntime implements ContainerRuntime {
     // is still this child even if it has already exited.
     const stat = readProcStat(pid);
     assert.ok(stat !== undefined, `start: /proc/${pid}/stat of our unreaped child is missing`);
-    const entry: Entry = {
-      state: {
-        version: STATE_VERSION,
-        id,
-        labels: { ...labels },
-        image: spec.image,
-        pid,
-        pidStartTicks: stat.startTicks,
-        workingDir: dirs.workingDir,
-        env,
-        logPath: dirs.logPath,
-        exitPath,
-        createdAt,
-        startedAt: this.clock(),
-      },
-      child,
-      exitWaiters: new Set(),
-      stopping: undefined,
-      killedByStop: false,
-      writes: Promise.resolve(),
-      removed: false,
-    };
+    const { workingDir, logPath } = dirs;
+    const state: ProcessContainerState = { version: STATE_VERSION, id, labels: { ...labels }, image: spec.image, pid, pidStartTicks: stat.startTicks, workingDir, env, logPath, exitPath, createdAt, startedAt: this.clock() };
+    const entry = newEntry(state, child);
     child.on('error', (error) => this.logger.error({ ...fieldsOf(entry.state), err: error }, 'container supervisor error'));
     child.once('exit', (code, signal) => {
-      // After close() the next agent reads the exit file; this one no longer writes or reports.
+      // After close() the next agent reads the exit file; this one no longer watches.
       if (!this.closed) this.markExited(entry, { code, signal });
     });
     this.entries.set(id, entry);
@@ -271,7 +269,6 @@ export class ProcessRuntime implements ContainerRuntime {
 
   stop(id: string, gracePeriodMs: number): Promise<void> {
     assert.ok(Number.isSafeInteger(gracePeriodMs) && gracePeriodMs >= 0, `stop: gracePeriodMs ${gracePeriodMs} is not an integer >= 0`);
-    this.assertOpen('stop');
     const entry = this.entries.get(id);
     if (entry === undefined) return Promise.resolve();
     this.refresh(entry);
@@ -313,8 +310,8 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /**
-   * True once the container has exited, false after `ms` (or when `signal` aborts). Adopted
-   * containers are looked up in /proc meanwhile, since no 'exit' event will come for them.
+   * True once the container has exited, false after `ms` (or when `signal` aborts). Containers
+   * without an 'exit' event to wait for (adopted, or after close) are looked up in /proc meanwhile.
    */
   private waitExited(entry: Entry, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
     if (entry.state.exitCode !== undefined) return Promise.resolve(true);
@@ -322,7 +319,7 @@ export class ProcessRuntime implements ContainerRuntime {
     return new Promise((resolveWait) => {
       const done = (exited: boolean): void => {
         clearTimeout(timer);
-        if (poll !== undefined) clearInterval(poll);
+        clearInterval(poll);
         entry.exitWaiters.delete(onExit);
         signal?.removeEventListener('abort', onAbort);
         resolveWait(exited);
@@ -331,14 +328,14 @@ export class ProcessRuntime implements ContainerRuntime {
       const onAbort = (): void => done(false);
       // setTimeout fires at once past 2^31 - 1 ms; a longer grace period is as good as forever.
       const timer = setTimeout(() => done(false), Math.min(ms, TIMER_MS_MAX));
-      const poll = entry.child === undefined ? setInterval(() => this.refresh(entry), EXIT_WAIT_POLL_MS) : undefined;
+      // A no-op for a child of ours while open (its 'exit' event comes), but close() may come meanwhile.
+      const poll = setInterval(() => this.refresh(entry), EXIT_WAIT_POLL_MS);
       entry.exitWaiters.add(onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   async remove(id: string): Promise<void> {
-    this.assertOpen('remove');
     const entry = this.entries.get(id);
     if (entry === undefined) return;
     this.refresh(entry);
@@ -376,10 +373,10 @@ export class ProcessRuntime implements ContainerRuntime {
 
   /** See process-logs.ts for what sinceMs and timestamps can mean here. Ends (no error) when the runtime closes. */
   async *logs(id: string, options: LogOptions): AsyncIterable<Uint8Array> {
-    this.assertOpen('logs');
     const entry = this.entries.get(id);
     if (entry === undefined) throw this.notFound(id);
-    const signal = AbortSignal.any([options.signal, this.closing.signal]);
+    // A follower started after close() is the caller's to end.
+    const signal = this.closed ? options.signal : AbortSignal.any([options.signal, this.closing.signal]);
     const source: LogSource = {
       path: entry.state.logPath,
       hasExited: () => {
@@ -396,7 +393,6 @@ export class ProcessRuntime implements ContainerRuntime {
   /** Runs `command` beside the container, with its environment and working directory (nothing to enter). */
   async exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     assert.ok(Number.isSafeInteger(timeoutMs) && timeoutMs > 0, `exec: timeoutMs ${timeoutMs} is not an integer > 0`);
-    this.assertOpen('exec');
     const entry = this.entries.get(id);
     if (entry === undefined) throw this.notFound(id);
     this.refresh(entry);
@@ -414,15 +410,16 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /**
-   * Stops polling and ends log followers; waits for stops already in flight. Containers keep running,
-   * and exits from now on are left for the next agent to read from the supervisors' exit files.
+   * Stops watching: no more polling, log followers end, 'exit' events are ignored; waits for stops in
+   * flight. Containers keep running, and their exits are left for the next agent, which reads the
+   * supervisors' exit files. stop, remove, list, inspect, logs and exec still work (see `closed`).
    */
   async close(): Promise<void> {
-    if (this.closing.signal.aborted) return;
+    if (this.closed) return;
+    this.closed = true;
     this.closing.abort(new AgentError(AgentErrorCode.RuntimeUnavailable, 'the process runtime is closed'));
     clearInterval(this.pollTimer);
     await Promise.allSettled([...this.entries.values()].map((entry) => entry.stopping));
-    this.closed = true;
     await Promise.allSettled([...this.entries.values()].map((entry) => entry.writes));
   }
 
@@ -448,7 +445,7 @@ export class ProcessRuntime implements ContainerRuntime {
         continue;
       }
       if (state.labels.nodeName !== this.nodeName || name !== `${state.id}.json`) continue;
-      const entry: Entry = { state, child: undefined, exitWaiters: new Set(), stopping: undefined, killedByStop: false, writes: Promise.resolve(), removed: false };
+      const entry = newEntry(state, undefined);
       this.entries.set(state.id, entry);
       this.refresh(entry);
       this.logger.info({ ...fieldsOf(entry.state), running: entry.state.exitCode === undefined }, 'adopted container');
@@ -459,9 +456,9 @@ export class ProcessRuntime implements ContainerRuntime {
     for (const entry of this.entries.values()) this.refresh(entry);
   }
 
-  /** For an adopted container that has not exited yet: has its process gone since? */
+  /** For a container not watched through its 'exit' event (adopted, or after close): has it exited since? */
   private refresh(entry: Entry): void {
-    if (entry.child !== undefined || entry.removed || entry.state.exitCode !== undefined) return;
+    if ((entry.child !== undefined && !this.closed) || entry.removed || entry.state.exitCode !== undefined) return;
     if (supervisorStatus(entry.state.pid, entry.state.pidStartTicks, entry.state.exitPath) !== 'alive') this.markExited(entry, undefined);
   }
 
@@ -511,12 +508,16 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private assertOpen(operation: string): void {
-    if (this.closing.signal.aborted) throw new AgentError(AgentErrorCode.RuntimeUnavailable, `${operation}: the process runtime is closed`);
+    if (this.closed) throw new AgentError(AgentErrorCode.RuntimeUnavailable, `${operation}: the process runtime is closed`);
   }
 
   private notFound(id: string): AgentError {
     return new AgentError(AgentErrorCode.ContainerNotFound, `no container ${id} on node ${this.nodeName}`);
   }
+}
+
+function newEntry(state: ProcessContainerState, child: ChildProcess | undefined): Entry {
+  return { state, child, exitWaiters: new Set(), stopping: undefined, killedByStop: false, writes: Promise.resolve(), removed: false };
 }
 
 /** What a container's exit code and reason are, from the best evidence there is. Pure. */
