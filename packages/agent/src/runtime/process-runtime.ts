@@ -268,12 +268,14 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   stop(id: string, gracePeriodMs: number): Promise<void> {
-    assert.ok(Number.isSafeInteger(gracePeriodMs) && gracePeriodMs >= 0, `stop: gracePeriodMs ${gracePeriodMs} is not an integer >= 0`);
+    assert.ok(!Number.isNaN(gracePeriodMs), 'stop: gracePeriodMs is NaN');
+    // What is left of a deadline may already be negative: that is "no grace left", not a bug.
+    const graceMs = Math.max(0, Math.ceil(gracePeriodMs));
     const entry = this.entries.get(id);
     if (entry === undefined) return Promise.resolve();
     this.refresh(entry);
     if (entry.state.exitCode !== undefined) return Promise.resolve();
-    entry.stopping ??= this.stopEntry(entry, gracePeriodMs).finally(() => {
+    entry.stopping ??= this.stopEntry(entry, graceMs).finally(() => {
       entry.stopping = undefined;
     });
     return entry.stopping;
@@ -329,7 +331,7 @@ export class ProcessRuntime implements ContainerRuntime {
       // setTimeout fires at once past 2^31 - 1 ms; a longer grace period is as good as forever.
       const timer = setTimeout(() => done(false), Math.min(ms, TIMER_MS_MAX));
       // A no-op for a child of ours while open (its 'exit' event comes), but close() may come meanwhile.
-      const poll = setInterval(() => this.refresh(entry), EXIT_WAIT_POLL_MS);
+      const poll = setInterval(() => this.refreshFromTimer(entry), EXIT_WAIT_POLL_MS);
       entry.exitWaiters.add(onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -453,7 +455,16 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private pollAdopted(): void {
-    for (const entry of this.entries.values()) this.refresh(entry);
+    for (const entry of this.entries.values()) this.refreshFromTimer(entry);
+  }
+
+  /** refresh() for timer callbacks, which must not throw (that would end the agent): the next round looks again. */
+  private refreshFromTimer(entry: Entry): void {
+    try {
+      this.refresh(entry);
+    } catch (error) {
+      this.logger.error({ ...fieldsOf(entry.state), err: error }, 'could not look up a container process');
+    }
   }
 
   /** For a container not watched through its 'exit' event (adopted, or after close): has it exited since? */

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { ContainerLabels } from './runtime.js';
 
@@ -74,8 +74,9 @@ export async function writeStateFile(path: string, state: ProcessContainerState)
 
 /** Reads and checks one state file; a file that is not a valid state is an Error naming the problem. */
 export async function readStateFile(path: string): Promise<ProcessContainerState> {
+  const { size } = await stat(path);
+  if (size > STATE_FILE_BYTES_MAX) throw new Error(`${path}: ${size} bytes, more than ${STATE_FILE_BYTES_MAX}`);
   const text = await readFile(path, 'utf8');
-  if (text.length > STATE_FILE_BYTES_MAX) throw new Error(`${path}: ${text.length} bytes, more than ${STATE_FILE_BYTES_MAX}`);
   return parseState(JSON.parse(text) as unknown, path);
 }
 
