@@ -153,6 +153,11 @@ describe('inspected containers', () => {
     expect(toRuntimeContainer(inspect({ ...finished, ExitCode: 127, Error: 'exec: "nope": not found' }), labels, '').message).toBe('exec: "nope": not found');
   });
 
+  it('never reports a container finished before it started (the engine stamps StartedAt late)', () => {
+    const quick = toRuntimeContainer(inspect({ Status: 'exited', StartedAt: '2026-11-26T21:00:01.500Z', FinishedAt: '2026-11-26T21:00:01.499Z' }), labels, '');
+    expect(quick.finishedAt).toBe(quick.startedAt);
+  });
+
   it('maps a created container that never started', () => {
     const container = toRuntimeContainer(inspect({ Status: 'created', StartedAt: '0001-01-01T00:00:00Z' }), labels, '');
     expect(container.state).toBe('created');

@@ -165,6 +165,11 @@ export function toRuntimeContainer(inspect: DockerInspect, labels: ContainerLabe
   if (exited) reason = inspect.State.OOMKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
   const createdAt = parseDockerTime(inspect.Created);
   if (createdAt === undefined) throw unexpected(`container ${inspect.Id} has no creation time (${JSON.stringify(inspect.Created)})`);
+  const startedAt = parseDockerTime(inspect.State.StartedAt);
+  let finishedAt = exited ? parseDockerTime(inspect.State.FinishedAt) : undefined;
+  // The engine stamps StartedAt once its start call returns, and a process that exits at once can
+  // be stamped finished a moment before that: a container never ends before it starts.
+  if (finishedAt !== undefined && startedAt !== undefined && finishedAt < startedAt) finishedAt = startedAt;
   return {
     id: inspect.Id,
     labels,
@@ -172,8 +177,8 @@ export function toRuntimeContainer(inspect: DockerInspect, labels: ContainerLabe
     imageId,
     state,
     createdAt,
-    startedAt: parseDockerTime(inspect.State.StartedAt),
-    finishedAt: exited ? parseDockerTime(inspect.State.FinishedAt) : undefined,
+    startedAt,
+    finishedAt,
     exitCode,
     reason,
     message: inspect.State.Error === '' ? undefined : inspect.State.Error,
