@@ -18,8 +18,9 @@
 //   - Logs: stdout and stderr go straight to `<podDir>/logs/<name>/<attempt>.log`, a descriptor the
 //     child holds, so output keeps flowing while no agent runs. No per-line times (process-logs.ts).
 //   - State: `<stateDir>/containers/<id>.json` (process-state.ts) and `<id>.exit` (the supervisor's).
-//     open() adopts this node's containers: a recorded pid that is alive with the recorded start time
-//     is still running; exits of adopted containers are found by polling /proc.
+//     open() adopts this node's containers: a recorded pid that is alive, with the recorded start
+//     time and the exit file among its arguments, is still running; exits of adopted containers are
+//     found by polling /proc, and one that ended while no agent ran reads its status from the exit file.
 // Needs Linux (/proc) and /bin/sh.
 
 import assert from 'node:assert/strict';
