@@ -7,3 +7,5 @@ export * from './pod-addresses.js';
 export * from './pod-status.js';
 export * from './restart-backoff.js';
 export { LogServer } from './log-server.js';
+export { ProcessRuntime, type ProcessRuntimeOptions, type ProcessRuntimeLogger } from './runtime/process-runtime.js';
+export { DockerRuntime, type DockerRuntimeOptions } from './runtime/docker-runtime.js';

@@ -148,7 +148,8 @@ export function parseServers(text: string | undefined): string[] {
   });
 }
 
-function parseDuration(flag: string, text: string | undefined, fallbackMs: number): number {
+/** A positive duration flag (`15s`, `1500ms`), or `fallbackMs` when absent. */
+export function parseDuration(flag: string, text: string | undefined, fallbackMs: number): number {
   if (text === undefined) return fallbackMs;
   const ms = parseDurationMs(text);
   if (ms === null) throw invalidFlag(flag, `${JSON.stringify(text)} is not a duration (want e.g. 15s, 1500ms, 1m30s)`);
@@ -163,6 +164,19 @@ function parseName(flag: string, text: string | undefined, fallback: string, pat
   const value = text ?? fallback;
   if (value.length > lengthMax || !pattern.test(value)) throw invalidFlag(flag, `${JSON.stringify(value)} is not a valid ${what} (lowercase letters, digits and '-', at most ${lengthMax} characters)`);
   return value;
+}
+
+/** The flags every command that talks to the masters has: --servers, --token or --token-file, --log-level. */
+export function parseConnectionFlags(str: (name: string) => string | undefined): { endpoints: string[]; token: string | undefined; tokenFile: string | undefined; logLevel: LogLevel } {
+  const endpoints = parseServers(str('servers'));
+  const token = str('token');
+  const tokenFile = str('token-file');
+  if (token !== undefined && tokenFile !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, '--token and --token-file were both given: use one', '--token');
+  if (token !== undefined && (token === '' || /\s/.test(token))) throw invalidFlag('token', 'must be non-empty, without spaces or line breaks');
+  if (tokenFile === '') throw invalidFlag('token-file', 'must name a file');
+  const logLevel = str('log-level') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) throw invalidFlag('log-level', `${JSON.stringify(logLevel)} is not one of ${logLevels.join(', ')}`);
+  return { endpoints, token, tokenFile, logLevel: logLevel as LogLevel };
 }
 
 export interface ComponentDefaults {
@@ -182,12 +196,7 @@ export function parseComponentArgs(kind: ComponentKind, argv: readonly string[],
   }
   if (values.help === true) return { help: true };
   const str = (name: string): string | undefined => values[name] as string | undefined;
-  const endpoints = parseServers(str('servers'));
-  const token = str('token');
-  const tokenFile = str('token-file');
-  if (token !== undefined && tokenFile !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, '--token and --token-file were both given: use one', '--token');
-  if (token !== undefined && (token === '' || /[\s]/.test(token))) throw invalidFlag('token', 'must be non-empty, without spaces or line breaks');
-  if (tokenFile === '') throw invalidFlag('token-file', 'must name a file');
+  const { endpoints, token, tokenFile, logLevel } = parseConnectionFlags(str);
   const leaseDurationMs = parseDuration('lease-duration', str('lease-duration'), leaseDefaults.durationMs);
   const renewDeadlineMs = parseDuration('renew-deadline', str('renew-deadline'), leaseDefaults.renewDeadlineMs);
   const retryPeriodMs = parseDuration('retry-period', str('retry-period'), leaseDefaults.retryPeriodMs);
@@ -200,8 +209,6 @@ export function parseComponentArgs(kind: ComponentKind, argv: readonly string[],
   }
   const identity = str('identity') ?? defaults.identity();
   if (identity === '' || /\s/.test(identity) || identity.length > 253) throw invalidFlag('identity', `${JSON.stringify(identity)} must be non-empty, without whitespace, at most 253 characters`);
-  const logLevel = str('log-level') ?? 'info';
-  if (!(logLevels as readonly string[]).includes(logLevel)) throw invalidFlag('log-level', `${JSON.stringify(logLevel)} is not one of ${logLevels.join(', ')}`);
   return {
     help: false,
     options: {
@@ -216,7 +223,7 @@ export function parseComponentArgs(kind: ComponentKind, argv: readonly string[],
       renewDeadlineMs,
       retryPeriodMs,
       identity,
-      logLevel: logLevel as LogLevel,
+      logLevel,
     },
   };
 }

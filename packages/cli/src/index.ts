@@ -4,3 +4,4 @@ export * from './duration.js';
 export * from './component-options.js';
 export { runComponent } from './component.js';
 export * from './proxy-options.js';
+export * from './agent-options.js';

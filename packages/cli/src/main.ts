@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The raftplane command: `raftplane <command> [flags]`. For now `master`, `scheduler` and
-// `controller-manager` (issue 7); issue 9 adds the agent, proxy, cluster and kubectl-like verbs.
+// The raftplane command: `raftplane <command> [flags]`: `master`, `scheduler` and
+// `controller-manager` (issue 7), `agent` and `proxy` (issue 8); issue 9 adds cluster and kubectl-like verbs.
 // A bad command or flag is one line on stderr and exit code 1.
 
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,7 @@ import { componentKinds, componentUsage, parseComponentArgs, type ComponentKind 
 import { runComponent } from './component.js';
 import { CliError, CliErrorCode } from './errors.js';
 import { runMaster } from './master.js';
+import { runAgent } from './agent.js';
 import { runProxy } from './proxy.js';
 
 const usage = `usage: raftplane <command> [flags]
@@ -17,6 +18,7 @@ commands:
   master               one master process (raftplane master --help)
   scheduler            the scheduler as its own process, leader-elected through a Lease
   controller-manager   the controllers as their own process, leader-elected through a Lease
+  agent                the node agent: registers a node and runs the pods bound to it
   proxy                the service proxy, one per machine: ClusterIPs and NodePorts to ready endpoints
 
 raftplane <command> --help lists the command's flags with their defaults.`;
@@ -40,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await runMaster(rest);
     return -1; // the master's main owns the process from here, and exits itself
   }
+  if (command === 'agent') return runAgent(rest);
   if (command === 'proxy') return runProxy(rest);
   if ((componentKinds as readonly string[]).includes(command)) {
     const kind = command as ComponentKind;
@@ -50,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return runComponent(parsed.options);
   }
-  throw new CliError(CliErrorCode.UnknownCommand, `unknown command ${JSON.stringify(command)} (commands: master, ${componentKinds.join(', ')}, proxy; see raftplane --help)`);
+  throw new CliError(CliErrorCode.UnknownCommand, `unknown command ${JSON.stringify(command)} (commands: master, ${componentKinds.join(', ')}, agent, proxy; see raftplane --help)`);
 }
 
 main(process.argv.slice(2)).then(

@@ -3,8 +3,8 @@
 // (component-options.ts) for --servers, parse errors and the help layout.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { flagLines, logLevels, parseArgsError, parseServers, type FlagSpec, type LogLevel } from './component-options.js';
-import { CliError, CliErrorCode, invalidFlag } from './errors.js';
+import { flagLines, logLevels, parseArgsError, parseConnectionFlags, type FlagSpec, type LogLevel } from './component-options.js';
+import { invalidFlag } from './errors.js';
 
 /**
  * Where NodePorts are served unless told: 127.0.0.1. A local cluster's node agents each have an
@@ -77,13 +77,6 @@ export function parseProxyArgs(argv: readonly string[]): ParsedProxyArgs {
   }
   if (values.help === true) return { help: true };
   const str = (name: string): string | undefined => values[name] as string | undefined;
-  const endpoints = parseServers(str('servers'));
-  const token = str('token');
-  const tokenFile = str('token-file');
-  if (token !== undefined && tokenFile !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, '--token and --token-file were both given: use one', '--token');
-  if (token !== undefined && (token === '' || /\s/.test(token))) throw invalidFlag('token', 'must be non-empty, without spaces or line breaks');
-  if (tokenFile === '') throw invalidFlag('token-file', 'must name a file');
-  const logLevel = str('log-level') ?? 'info';
-  if (!(logLevels as readonly string[]).includes(logLevel)) throw invalidFlag('log-level', `${JSON.stringify(logLevel)} is not one of ${logLevels.join(', ')}`);
-  return { help: false, options: { endpoints, token, tokenFile, nodePortAddresses: parseNodePortAddresses(str('node-port-addresses')), logLevel: logLevel as LogLevel } };
+  const { endpoints, token, tokenFile, logLevel } = parseConnectionFlags(str);
+  return { help: false, options: { endpoints, token, tokenFile, nodePortAddresses: parseNodePortAddresses(str('node-port-addresses')), logLevel } };
 }
