@@ -213,6 +213,7 @@ describeDocker('DockerRuntime on a real engine', () => {
     // Stopping what has exited, or what never existed, and removing the unknown: no-ops.
     await runtime.stop(quick.id, 1_000);
     await runtime.stop(quick.id, 0);
+    await runtime.stop(quick.id, -500);
     await runtime.stop('0123456789ab-unknown', 1_000);
     await runtime.remove('0123456789ab-unknown');
     await runtime.remove(quick.id);
@@ -326,6 +327,11 @@ describeDocker('DockerRuntime on a real engine', () => {
     const startMs = Date.now();
     expect(await runtime.exec(container.id, ['sleep', '5'], 300)).toEqual({ exitCode: -1, output: 'timeout' });
     expect(Date.now() - startMs).toBeLessThan(2_000);
+
+    expect(await runtime.exec(container.id, [], 1_000)).toEqual({ exitCode: 127, output: 'exec: the command is empty' });
+    const noBinary = await runtime.exec(container.id, ['/bin/not-there'], 5_000);
+    expect(noBinary.exitCode, noBinary.output).toBeGreaterThanOrEqual(126);
+    expect(noBinary.output).toMatch(/not-there/);
 
     const missing = await rejection(runtime.exec('0123456789ab-unknown', ['true'], 1_000));
     expect(isAgentError(missing, AgentErrorCode.ContainerNotFound)).toBe(true);

@@ -159,19 +159,21 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stop(id: string, gracePeriodMs: number): Promise<void> {
-    assert.ok(Number.isFinite(gracePeriodMs) && gracePeriodMs >= 0, `gracePeriodMs ${gracePeriodMs} must be >= 0`);
-    if (gracePeriodMs >= 1000) {
-      await this.stopByEngine(id, gracePeriodMs);
+    assert.ok(Number.isFinite(gracePeriodMs), `stop: gracePeriodMs ${gracePeriodMs} is not a finite number`);
+    // What is left of a deadline may already be negative: that is "no grace left", not a bug (as in the process runtime).
+    const graceMs = Math.max(0, Math.ceil(gracePeriodMs));
+    if (graceMs >= 1000) {
+      await this.stopByEngine(id, graceMs);
     } else {
       // The engine counts grace in whole seconds; under one, the runtime signals and waits itself.
-      if (gracePeriodMs > 0) {
+      if (graceMs > 0) {
         await this.kill(id, 'SIGTERM');
-        if (await this.waitNotRunning(id, gracePeriodMs)) return;
+        if (await this.waitNotRunning(id, graceMs)) return;
       }
       await this.kill(id, 'SIGKILL');
       await this.waitNotRunning(id, dockerRuntimeLimits.stopMarginMs);
     }
-    this.logger.debug({ containerId: id, gracePeriodMs, nodeName: this.nodeName }, 'container stopped');
+    this.logger.debug({ containerId: id, gracePeriodMs: graceMs, nodeName: this.nodeName }, 'container stopped');
   }
 
   async remove(id: string): Promise<void> {
@@ -214,8 +216,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
-    assert.ok(command.length > 0, 'exec needs a command');
-    assert.ok(Number.isFinite(timeoutMs) && timeoutMs > 0, `exec timeoutMs ${timeoutMs} must be > 0`);
+    assert.ok(Number.isFinite(timeoutMs) && timeoutMs > 0, `exec: timeoutMs ${timeoutMs} must be > 0`);
+    // As a shell (and the process runtime) reports it; the engine would refuse the exec outright.
+    if (command.length === 0) return Promise.resolve({ exitCode: 127, output: 'exec: the command is empty' });
     const limits = dockerRuntimeLimits;
     return execInContainer(this.http, this.clock, id, command, timeoutMs, {
       callTimeoutMs: limits.callTimeoutMs,
