@@ -1,11 +1,11 @@
-// A `raftplane <command>` child process for end-to-end tests (an agent, the proxy): its JSON log
-// lines and stderr collected, signals sent to it, and its exit awaited. Whatever a test starts,
-// `stopAll` ends (SIGTERM, then SIGKILL after a while).
+// A `raftplane <command>` child process for end-to-end tests and benchmarks (an agent, the
+// proxy): its JSON log lines and stderr collected, and `stop()` to end it (SIGTERM, then SIGKILL
+// after a grace period), awaiting its exit.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { repoRoot } from '../../scripts/lib/cluster-control.js';
+import { repoRoot } from './cluster-control.js';
 
 export const cliMain = join(repoRoot, 'packages/cli/dist/main.js');
 

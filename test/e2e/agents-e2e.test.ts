@@ -15,7 +15,7 @@ import type { Deployment, Pod, Service } from '@raftplane/api';
 import { createHttpClient, type HttpClient } from '@raftplane/client';
 import { adminToken, tempCluster, type TempCluster } from '../../scripts/lib/temp-cluster.js';
 import { dockerApi, dockerSocket, describeDocker, TEST_IMAGE } from '../../packages/agent/test/support/docker.js';
-import { describeOutput, startCli, type CliProcess } from '../support/cli-process.js';
+import { describeOutput, startCli, type CliProcess } from '../../scripts/lib/cli-process.js';
 import { awaitLeader, until } from '../support/cluster-checks.js';
 import { kubectl, startKubectl, writeKubeconfig, type KubectlOptions } from '../support/kubectl.js';
 
