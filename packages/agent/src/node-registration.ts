@@ -90,10 +90,12 @@ export async function registerNode(client: Client, identity: NodeIdentity, nowMs
     kind: 'Node',
     metadata: { name: identity.name, labels: nodeLabels(identity) },
     spec: { podCIDR: identity.podCidr, podCIDRs: [identity.podCidr], ...(identity.taints.length === 0 ? {} : { taints: [...identity.taints] }) },
+    // With its status, as the kubelet registers: the scheduler never sees a node with no capacity.
+    status: nodeStatus(identity, undefined, nowMs),
   };
   let node: Node;
   try {
-    node = await nodes.create(fresh, { signal });
+    return await nodes.create(fresh, { signal });
   } catch (error) {
     if (!hasStatusReason(error, 'AlreadyExists')) throw error;
     const existing = await nodes.get(identity.name, { signal });
