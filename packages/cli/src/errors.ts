@@ -12,6 +12,12 @@ export const CliErrorCode = {
   MissingFlag: 'CLI_MISSING_FLAG',
   /** Flags that are valid alone but not together (`--token` and `--token-file`, lease timings). */
   ConflictingFlags: 'CLI_CONFLICTING_FLAGS',
+  /** A resource type the server does not serve (`raftplane get podz`). */
+  UnknownResource: 'CLI_UNKNOWN_RESOURCE',
+  /** A positional argument that is malformed or missing (a name, a file, `type/name`). */
+  InvalidArgument: 'CLI_INVALID_ARGUMENT',
+  /** A manifest file that cannot be read or parsed (`-f`): names the file and the document. */
+  InvalidManifest: 'CLI_INVALID_MANIFEST',
 } as const;
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 

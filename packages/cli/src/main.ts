@@ -11,6 +11,7 @@ import { CliError, CliErrorCode } from './errors.js';
 import { runMaster } from './master.js';
 import { runAgent } from './agent.js';
 import { runProxy } from './proxy.js';
+import { isVerb, runVerb } from './verbs/index.js';
 
 const usage = `usage: raftplane <command> [flags]
 
@@ -41,6 +42,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === 'master') {
     await runMaster(rest);
     return -1; // the master's main owns the process from here, and exits itself
+  }
+  if (isVerb(command)) {
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    return runVerb(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, isTTY: process.stdout.isTTY === true, signal: stop.signal, stdin: process.stdin });
   }
   if (command === 'agent') return runAgent(rest);
   if (command === 'proxy') return runProxy(rest);

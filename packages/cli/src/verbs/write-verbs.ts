@@ -1,0 +1,4 @@
+// The verbs that change things: apply, create, delete, scale, rollout, cordon, uncordon, drain, label, annotate.
+import type { Verb } from './session.js';
+
+export const writeVerbs: Readonly<Record<string, Verb>> = {};
