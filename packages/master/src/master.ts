@@ -218,6 +218,14 @@ export class Master {
         txnOpsMax: kvSettings.txnOpsMax,
         leaseTtlMaxSeconds: kvSettings.leaseTtlMaxSeconds,
       });
+      // A snapshot from the leader is persisted (storage) before the store restores it; a crash in
+      // between leaves the store behind a log that now starts after the snapshot. Restore it here,
+      // before Raft hands out the entries that follow it.
+      const stored = storage.snapshot();
+      if (stored.metadata.index > kv.appliedIndex) {
+        options.logger.warn({ dataDir, snapshotIndex: stored.metadata.index, applied: kv.appliedIndex }, 'restoring the snapshot persisted before a crash');
+        await kv.restore(stored);
+      }
       const master = new Master(options, db, storage, kv, onFatal);
       await master.startTransport();
       master.tickTimer = setInterval(() => master.onTick(), options.config.raft.tickMs);

@@ -77,7 +77,9 @@ describe('simulation: random schedules', () => {
       parameters,
     );
     console.log(`simulation totals: ${JSON.stringify(totals)}`);
-    expect(totals.schedules).toBe(runs);
+    // A replayed path runs just the schedule it names.
+    if (replayPath === undefined) expect(totals.schedules).toBe(runs);
+    else expect(totals.schedules).toBeGreaterThan(0);
     expect(totals.acknowledged).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -44,6 +44,10 @@ export class TestNode {
   }
 
   private build(): RawNode {
+    // A snapshot persisted by a crashed Ready but never applied (crash between persist and apply):
+    // the state machine restores it before Raft starts, as a master does at start (master.ts).
+    const stored = this.storage.snapshot();
+    if (stored.metadata.index > this.app.appliedIndex) this.app.restore(stored.data, stored.metadata.index);
     return new RawNode({
       ...raftDefaults,
       ...this.options,
