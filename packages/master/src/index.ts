@@ -11,3 +11,5 @@ export { MasterClient, type StoredKey, type WriteFailure, type WriteOutcome } fr
 export { createKubeApi, controlPlaneUser, type KubeApi, type KubeApiOptions } from './kube-api.js';
 export { InProcessTransport, type InProcessTransportOptions } from './in-process-transport.js';
 export { RaftLeadership } from './raft-leadership.js';
+export { runLeaderComponents, type LeaderComponentsOptions } from './leader-components.js';
+export { createEtcdGateway, etcdGatewayDefaults, type EtcdGateway } from './etcd/gateway.js';
