@@ -132,10 +132,17 @@ export class LogServer {
     req.once('close', onClose);
     res.once('close', onClose);
     try {
+      const chunks = this.options.runtime.logs(container.id, { follow: flag(query, 'follow') && !previous, tailLines: nonNegativeInteger(query, 'tailLines'), sinceMs, timestamps: flag(query, 'timestamps'), signal: stop.signal })[Symbol.asyncIterator]();
+      // The first chunk before the headers, when it comes soon: a container removed meanwhile is a
+      // clean 404 instead of a stream cut after 200. A quiet follow gets its headers at once anyway.
+      const first = chunks.next();
+      const early = await Promise.race([first.then((result) => ({ result }), (error: unknown) => ({ error })), new Promise<null>((resolve) => setTimeout(() => resolve(null), 200))]);
+      if (early !== null && 'error' in early) throw new HttpError(404, `container "${name}" in pod "${podName}" is gone: ${early.error instanceof Error ? early.error.message : String(early.error)}`);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
       res.flushHeaders();
       let sent = 0;
-      for await (const chunk of this.options.runtime.logs(container.id, { follow: flag(query, 'follow') && !previous, tailLines: nonNegativeInteger(query, 'tailLines'), sinceMs, timestamps: flag(query, 'timestamps'), signal: stop.signal })) {
+      for (let next = early === null ? await first : early.result; next.done !== true; next = await chunks.next()) {
+        const chunk = next.value;
         const part = limitBytes === undefined ? chunk : chunk.subarray(0, Math.max(0, limitBytes - sent));
         if (part.length > 0 && !res.write(part)) await new Promise((resolve) => {
           res.once('drain', resolve);
@@ -144,6 +151,7 @@ export class LogServer {
         sent += part.length;
         if (limitBytes !== undefined && sent >= limitBytes) break;
       }
+      await chunks.return?.();
       res.end();
     } finally {
       this.streams.delete(stop);

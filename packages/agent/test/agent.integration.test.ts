@@ -132,6 +132,22 @@ describe('agent with the process runtime', () => {
     await waitFor('job-like', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
   });
 
+  it('serves logs: the current and the previous attempt, a tail, and a clear error for an unknown container', async () => {
+    const port = (await client.resource('nodes').get(nodeName)).status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    const logs = async (query: string): Promise<{ status: number; text: string }> => {
+      const response = await request(`http://${nodeAddress}:${port}/containerLogs/default/crasher/app${query}`);
+      return { status: response.statusCode, text: await response.body.text() };
+    };
+    expect(await logs('')).toEqual({ status: 200, text: 'started\n' });
+    expect(await logs('?previous=true')).toEqual({ status: 200, text: 'started\n' });
+    expect(await logs('?tailLines=0')).toEqual({ status: 200, text: '' });
+    const unknown = await request(`http://${nodeAddress}:${port}/containerLogs/default/crasher/nope`);
+    expect(unknown.statusCode).toBe(400);
+    expect(await unknown.body.text()).toBe('container nope is not valid for pod crasher\n');
+    const badTail = await logs('?tailLines=x');
+    expect(badTail).toEqual({ status: 400, text: 'tailLines="x": must be a non-negative integer\n' });
+  });
+
   it('a pod without command waits with CreateContainerConfigError, and a missing ConfigMap key names it', async () => {
     const pods = client.resource('pods', 'default');
     await pods.create(podOf('no-command', [{ name: 'app', image: 'busybox' }]));
