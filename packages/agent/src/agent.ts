@@ -20,6 +20,7 @@ import { syncPod, type PodSyncContext, type WaitingReasons } from './pod-sync.js
 import { Prober, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './prober.js';
 import { kubeletRestartBackoff, RestartBackoff, type RestartBackoffSettings } from './restart-backoff.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { wait } from './wait.js';
 
 export interface AgentLogger {
   info(obj: object, msg: string): void;
@@ -215,14 +216,14 @@ export class Agent {
       } catch (error) {
         if (!signal.aborted) this.logger.warn({ node: this.name, err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed; the next one tries again');
       }
-      await sleep(periodMs, signal);
+      await wait(periodMs, signal);
     }
   }
 
   private async resyncLoop(queue: WorkQueue<string>, addresses: PodAddressPool, signal: AbortSignal): Promise<void> {
     const periodMs = this.options.resyncMs ?? 10_000;
     while (!signal.aborted) {
-      await sleep(periodMs, signal);
+      await wait(periodMs, signal);
       if (signal.aborted) break;
       try {
         this.containers.replaceAll(await this.options.runtime.list());
@@ -238,19 +239,4 @@ export class Agent {
       if (this.context !== undefined) for (const id of this.context.prober.containers()) if (this.containers.get(id)?.state !== 'running') this.context.prober.forget(id);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

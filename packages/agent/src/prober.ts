@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import type { Container, IntOrString, Probe } from '@raftplane/api';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { wait } from './wait.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -75,20 +76,6 @@ export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Conta
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 interface Worker {
   readonly stop: AbortController;
@@ -168,7 +155,7 @@ export class Prober {
     const failureThreshold = Math.max(1, probe.failureThreshold ?? 3);
     // Readiness and startup start out failed (not ready, not started); liveness starts out passed.
     this.results.set(key, kind === 'liveness');
-    await sleep((probe.initialDelaySeconds ?? 0) * 1000, signal);
+    await wait((probe.initialDelaySeconds ?? 0) * 1000, signal);
     let successes = 0;
     let failures = 0;
     while (!signal.aborted) {
@@ -196,7 +183,7 @@ export class Prober {
         if (!success && kind !== 'readiness' && failures >= failureThreshold) break;
         if (kind === 'startup' && this.results.get(key) === true) break;
       }
-      await sleep(periodMs, signal);
+      await wait(periodMs, signal);
     }
   }
 }

@@ -266,15 +266,7 @@ export class KubeApiServer {
         if (typeof leaderHint === 'string') relayed[LEADER_HEADER] = leaderHint;
         res.writeHead(answer.statusCode, relayed);
         res.flushHeaders();
-        try {
-          for await (const chunk of answer.body) {
-            if (!res.write(chunk as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-          }
-          res.end();
-        } catch {
-          res.destroy();
-        }
-        return;
+        return await relayBody(answer.body, res);
       }
     } finally {
       res.off('close', onClose);
@@ -310,14 +302,7 @@ export class KubeApiServer {
       }
       res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
       res.flushHeaders();
-      try {
-        for await (const chunk of answer.body) {
-          if (!res.write(chunk as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-        }
-        res.end();
-      } catch {
-        res.destroy();
-      }
+      await relayBody(answer.body, res);
     } finally {
       res.off('close', onClose);
     }
@@ -491,5 +476,17 @@ export class KubeApiServer {
       });
       return;
     }
+  }
+}
+
+/** Copies an upstream answer's body to `res` as it comes, minding back-pressure; a broken upstream cuts `res`. */
+async function relayBody(body: AsyncIterable<unknown>, res: ServerResponse): Promise<void> {
+  try {
+    for await (const chunk of body) {
+      if (!res.write(chunk as Buffer)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+    res.end();
+  } catch {
+    res.destroy();
   }
 }

@@ -27,4 +27,5 @@ export * from './informer.js';
 export * from './rate-limiter.js';
 export * from './work-queue.js';
 export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export { LineSplitter } from './line-splitter.js';
 export * from './leader-election.js';

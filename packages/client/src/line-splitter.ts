@@ -1,5 +1,6 @@
-// Splits a chunked HTTP watch body into lines (one JSON event each), bounded: a line longer than
-// `lineBytesMax` is an error, not a buffer that grows until memory runs out.
+// Splits a byte stream into lines (a chunked HTTP watch body, one JSON event each; Docker's
+// newline-delimited JSON streams), bounded: a line longer than `lineBytesMax` is an error, not a
+// buffer that grows until memory runs out.
 
 import { ClientError, ClientErrorCode } from './errors.js';
 
@@ -13,10 +14,14 @@ export class LineSplitter {
   constructor(
     private readonly lineBytesMax: number,
     private readonly origin: string,
+    /** The error for a line over the limit; default: the client's ResponseTooLarge about a watch event. */
+    private readonly tooLong: (lineBytesMax: number, origin: string) => Error = (max, origin) =>
+      new ClientError(ClientErrorCode.ResponseTooLarge, `watch event from ${origin} is over ${max} bytes`, { endpoint: origin }),
   ) {}
 
   /** The lines this chunk completes, without their `\n`. */
-  push(chunk: Buffer): string[] {
+  push(data: Uint8Array): string[] {
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const lines: string[] = [];
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE, start); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
@@ -40,9 +45,7 @@ export class LineSplitter {
 
   private append(piece: Buffer): void {
     this.pendingBytes += piece.byteLength;
-    if (this.pendingBytes > this.lineBytesMax) {
-      throw new ClientError(ClientErrorCode.ResponseTooLarge, `watch event from ${this.origin} is over ${this.lineBytesMax} bytes`, { endpoint: this.origin });
-    }
+    if (this.pendingBytes > this.lineBytesMax) throw this.tooLong(this.lineBytesMax, this.origin);
     this.pending.push(piece);
   }
 }

@@ -3,12 +3,12 @@
 // machines fed chunks as they arrive, cut anywhere (STYLE §4, `ws` receiver).
 
 import assert from 'node:assert/strict';
+import { LineSplitter } from '@raftplane/client';
 import { AgentError, AgentErrorCode } from '../errors.js';
 
 const HEADER_BYTES = 8;
 const STATE_HEADER = 0;
 const STATE_PAYLOAD = 1;
-const NEWLINE = 0x0a;
 
 /**
  * Docker's stdcopy framing: an 8-byte header (stream: 0 stdin, 1 stdout, 2 stderr; three zero
@@ -81,47 +81,9 @@ export class DockerFrameDecoder {
 }
 
 /** Splits newline-delimited JSON into lines; a line over `lineBytesMax` is an error, not growth. */
-export class LineDecoder {
-  /** The line not yet ended, in arrival order. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-
-  constructor(
-    private readonly lineBytesMax: number,
-    private readonly origin: string,
-  ) {
+export class LineDecoder extends LineSplitter {
+  constructor(lineBytesMax: number, origin: string) {
     assert.ok(lineBytesMax >= 1, `lineBytesMax ${lineBytesMax} must be >= 1`);
-  }
-
-  /** The lines this chunk completes, without their `\n`. */
-  push(chunk: Uint8Array): string[] {
-    const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const lines: string[] = [];
-    let start = 0;
-    for (let newline = input.indexOf(NEWLINE, start); newline !== -1; newline = input.indexOf(NEWLINE, start)) {
-      this.append(input.subarray(start, newline));
-      lines.push(Buffer.concat(this.pending, this.pendingBytes).toString('utf8'));
-      this.pending = [];
-      this.pendingBytes = 0;
-      start = newline + 1;
-    }
-    if (start < input.length) this.append(input.subarray(start));
-    return lines;
-  }
-
-  /** A last line without `\n`, or ''. */
-  end(): string {
-    const rest = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
-    this.pending = [];
-    this.pendingBytes = 0;
-    return rest;
-  }
-
-  private append(piece: Buffer): void {
-    this.pendingBytes += piece.byteLength;
-    if (this.pendingBytes > this.lineBytesMax) {
-      throw new AgentError(AgentErrorCode.RuntimeUnavailable, `${this.origin}: a line over ${this.lineBytesMax} bytes`);
-    }
-    this.pending.push(piece);
+    super(lineBytesMax, origin, (max, from) => new AgentError(AgentErrorCode.RuntimeUnavailable, `${from}: a line over ${max} bytes`));
   }
 }
