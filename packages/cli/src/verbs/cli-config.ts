@@ -63,7 +63,10 @@ export interface ConnectionFlags {
 /** Resolves the cluster to talk to; throws a CliError saying what to do when there is none. */
 export function resolveCliConfig(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): CliConfig {
   const path = flags.config ?? env.RAFTPLANE_CONFIG ?? (existsSync(defaultConfigPath) ? defaultConfigPath : undefined);
-  const file = path === undefined ? undefined : readConfigFile(path);
+  // With --server the file adds only a token and a namespace, so a $RAFTPLANE_CONFIG naming no file
+  // is not an error then (the verb tests run with --server and RAFTPLANE_CONFIG=/nonexistent/...).
+  const optional = flags.server !== undefined && flags.config === undefined;
+  const file = path === undefined || (optional && !existsSync(path)) ? undefined : readConfigFile(path);
   const servers = flags.server !== undefined ? flags.server.split(',').map((s) => s.trim()).filter((s) => s !== '') : file?.servers;
   if (servers === undefined || servers.length === 0) {
     throw new CliError(
