@@ -99,7 +99,17 @@ export class Agent {
     const addresses = await PodAddressPool.open(parsePodCidr('pod-cidr', identity.podCidr), join(dataDir, 'pod-addresses.json'));
     const logServer = await LogServer.listen({ address: this.options.listenAddress ?? identity.address, port: identity.port, runtime, containers: this.containers, pods: () => this.pods, logger: this.logger });
     const registered: NodeIdentity = { ...identity, port: logServer.port };
-    await registerNode(client, registered, this.wallClockMs(), signal);
+    // Like the kubelet, registration is retried until it succeeds: the masters may still be starting.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await registerNode(client, registered, this.wallClockMs(), signal);
+        break;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        this.logger.warn({ node: identity.name, attempt, err: error instanceof Error ? error.message : String(error) }, 'could not register the node; retrying');
+        await wait(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)), signal);
+      }
+    }
     this.logger.info({ node: identity.name, address: identity.address, podCidr: identity.podCidr, port: logServer.port, runtime: runtime.name }, 'node registered');
 
     const events = new EventRecorder(client, { component: 'kubelet', wallClockMs: this.wallClockMs });
