@@ -1,0 +1,224 @@
+// apply -f and create -f against an in-process master over HTTP: create, configured, unchanged, a
+// field dropped from the manifest removed (three-way merge), multi-document files, directories,
+// stdin, and every error the issue names, each with its exact line.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Deployment } from '@raftplane/api';
+import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+
+let cluster: VerbCluster;
+let dir: string;
+
+beforeAll(async () => {
+  cluster = await startVerbCluster({ components: false });
+  dir = await mkdtemp(join(tmpdir(), 'raftplane-apply-'));
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function deployment(name: string, extra: { replicas?: number; env?: string; label?: string } = {}): string {
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${name}`,
+    ...(extra.label === undefined ? [] : ['  labels:', `    team: ${extra.label}`]),
+    'spec:',
+    `  replicas: ${extra.replicas ?? 2}`,
+    '  selector:',
+    `    matchLabels: {app: ${name}}`,
+    '  template:',
+    `    metadata: {labels: {app: ${name}}}`,
+    '    spec:',
+    '      containers:',
+    '      - name: main',
+    '        image: busybox',
+    ...(extra.env === undefined ? [] : ['        env:', `        - {name: MODE, value: ${extra.env}}`]),
+    '',
+  ].join('\n');
+}
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+const apply = (argv: string[], options: { input?: string } = {}) => runVerbAgainst(cluster.server, 'apply', argv, options);
+
+describe('apply -f', () => {
+  it('creates, then reports configured, then unchanged', async () => {
+    const path = await file('web.yaml', deployment('web'));
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'deployment.apps/web created\n', stderr: '' });
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'deployment.apps/web unchanged\n', stderr: '' });
+    await file('web.yaml', deployment('web', { replicas: 3 }));
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'deployment.apps/web configured\n', stderr: '' });
+    const live = (await cluster.client.resource('deployments', 'default').get('web')) as Deployment;
+    expect(live.spec?.replicas).toBe(3);
+    expect(live.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('"replicas":3');
+  });
+});
+
+describe('apply -f: three-way merge', () => {
+  it('removes a field dropped from the manifest and keeps one another client set', async () => {
+    const path = await file('merge.yaml', deployment('merge', { env: 'fast', label: 'blue' }));
+    expect((await apply(['-f', path])).stdout).toBe('deployment.apps/merge created\n');
+    // Another client adds an annotation: apply never applied it, so apply leaves it.
+    await cluster.client.resource('deployments', 'default').patch('merge', 'merge', { metadata: { annotations: { owner: 'ops' } } });
+    await file('merge.yaml', deployment('merge'));
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'deployment.apps/merge configured\n', stderr: '' });
+    const live = (await cluster.client.resource('deployments', 'default').get('merge')) as Deployment;
+    expect(live.metadata.labels?.team).toBeUndefined();
+    expect(live.spec?.template?.spec?.containers[0]?.env).toBeUndefined();
+    expect(live.metadata.annotations?.owner).toBe('ops');
+  });
+});
+
+describe('apply -f: sources', () => {
+  it('applies every document of a multi-document file, skipping empty ones', async () => {
+    const text = ['---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: one}', 'data: {a: "1"}', '---', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: two}', ''].join('\n');
+    const path = await file('multi.yaml', text);
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'configmap/one created\nconfigmap/two created\n', stderr: '' });
+  });
+
+  it('applies a directory: its .yaml, .yml and .json files sorted by name, and subdirectories with -R', async () => {
+    const tree = join(dir, 'tree');
+    await mkdir(join(tree, 'nested'), { recursive: true });
+    await writeFile(join(tree, 'b.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dir-b}\n');
+    await writeFile(join(tree, 'a.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dir-a' } }));
+    await writeFile(join(tree, 'notes.txt'), 'not a manifest');
+    await writeFile(join(tree, 'nested', 'c.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dir-c}\n');
+    expect(await apply(['-f', tree])).toEqual({ code: 0, stdout: 'configmap/dir-a created\nconfigmap/dir-b created\n', stderr: '' });
+    expect(await apply(['-f', tree, '-R'])).toEqual({ code: 0, stdout: 'configmap/dir-a unchanged\nconfigmap/dir-b unchanged\nconfigmap/dir-c created\n', stderr: '' });
+  });
+
+  it('reads stdin for -f -, and -f may repeat', async () => {
+    const other = await file('other.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-file}\n');
+    const run = await apply(['-f', '-', '-f', other], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-stdin}\n' });
+    expect(run).toEqual({ code: 0, stdout: 'configmap/from-stdin created\nconfigmap/from-file created\n', stderr: '' });
+  });
+
+  it('prints names only with -o name, and changes nothing with --dry-run=client or server', async () => {
+    const path = await file('dry.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\n');
+    expect(await apply(['-f', path, '--dry-run=client'])).toEqual({ code: 0, stdout: 'configmap/dry created (dry run)\n', stderr: '' });
+    expect(await apply(['-f', path, '--dry-run=server'])).toEqual({ code: 0, stdout: 'configmap/dry created (server dry run)\n', stderr: '' });
+    await expect(cluster.client.resource('configmaps', 'default').get('dry')).rejects.toMatchObject({ status: { reason: 'NotFound' } });
+    expect(await apply(['-f', path, '-o', 'name'])).toEqual({ code: 0, stdout: 'configmap/dry\n', stderr: '' });
+  });
+});
+
+describe('apply -f: errors', () => {
+  it('names the file and the document of invalid YAML, and applies nothing from it', async () => {
+    const path = await file('bad.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad-first}\n---\nkind: ConfigMap\nmetadata: {name: [x\n');
+    const run = await apply(['-f', path]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`error parsing ${path} (document 2): Flow sequence in block collection must be sufficiently indented and end with a ] at line 7, column 1\n`);
+    await expect(cluster.client.resource('configmaps', 'default').get('bad-first')).rejects.toMatchObject({ status: { reason: 'NotFound' } });
+  });
+
+  it('names a document without apiVersion or kind', async () => {
+    const path = await file('nokind.yaml', 'metadata: {name: x}\n');
+    expect(await apply(['-f', path])).toEqual({ code: 1, stdout: '', stderr: `error validating "${path}" (document 1): error validating data: [apiVersion not set, kind not set]\n` });
+  });
+
+  it('says which files a directory lacks, and a path that does not exist', async () => {
+    await mkdir(join(dir, 'empty'), { recursive: true });
+    expect((await apply(['-f', join(dir, 'empty')])).stderr).toBe(`error reading ${join(dir, 'empty')}: recognized file extensions are [.json .yaml .yml]\n`);
+    expect((await apply(['-f', join(dir, 'missing.yaml')])).stderr).toBe(`the path "${join(dir, 'missing.yaml')}" does not exist\n`);
+    expect(await apply([])).toEqual({ code: 1, stdout: '', stderr: 'must specify one of -f and -k\n' });
+  });
+
+  it('refuses an unknown kind with the closest served one', async () => {
+    const path = await file('typo.yaml', 'apiVersion: apps/v1\nkind: Deploymnt\nmetadata: {name: web}\n');
+    expect(await apply(['-f', path])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `resource mapping not found for name: "web" namespace: "" from "${path}": no matches for kind "Deploymnt" in version "apps/v1" (did you mean "Deployment"?)\n`,
+    });
+    const wrongGroup = await file('group.yaml', 'apiVersion: v1\nkind: Deployment\nmetadata: {name: web}\n');
+    expect((await apply(['-f', wrongGroup])).stderr).toBe(`resource mapping not found for name: "web" namespace: "" from "${wrongGroup}": no matches for kind "Deployment" in version "v1" (Deployment is served as apiVersion "apps/v1")\n`);
+  });
+
+  it('lists each invalid field path', async () => {
+    const path = await file('invalid.yaml', deployment('invalid', { replicas: -1 }).replace('image: busybox', 'image: ""'));
+    const run = await apply(['-f', path]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('The Deployment "invalid" is invalid:');
+    expect(lines).toContain('* spec.replicas: Invalid value: -1: must be greater than or equal to 0');
+    expect(lines.some((l) => l.startsWith('* spec.template.spec.containers[0].image: Required value'))).toBe(true);
+  });
+
+  it("shows kubectl's conflict line for a stale resourceVersion", async () => {
+    const path = await file('stale.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stale}\ndata: {a: "1"}\n');
+    await apply(['-f', path]);
+    const live = await cluster.client.resource('configmaps', 'default').get('stale');
+    await cluster.client.resource('configmaps', 'default').patch('stale', 'merge', { data: { b: '2' } });
+    await file('stale.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stale, resourceVersion: "${live.metadata.resourceVersion}"}\ndata: {a: "3"}\n`);
+    expect(await apply(['-f', path])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error from server (Conflict): Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again\n',
+    });
+  });
+
+  it('goes on with the other objects after one fails, and exits 1', async () => {
+    const text = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: Bad_Name}', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: after-bad}', ''].join('\n');
+    const run = await apply(['-f', await file('partial.yaml', text)]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('configmap/after-bad created\n');
+    expect(run.stderr).toMatch(/^The ConfigMap "Bad_Name" is invalid:\n\* metadata\.name: Invalid value: "Bad_Name": /);
+  });
+
+  it('refuses a manifest whose namespace is not the one -n names', async () => {
+    const path = await file('ns.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: other}\n');
+    expect((await apply(['-f', path, '-n', 'default'])).stderr).toBe(`the namespace from the provided object "other" does not match the namespace "default". You must pass '--namespace=other' to perform this operation.\n`);
+  });
+
+  it('names every endpoint tried when the cluster cannot be reached', async () => {
+    const path = await file('unreachable.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    const run = await runVerbAgainst('http://127.0.0.1:1', 'apply', ['-f', path]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^cannot reach the cluster: tried http:\/\/127\.0\.0\.1:1 \(.*\); is it running\? \(raftplane cluster status\)\n$/);
+  });
+
+  it('rejects a bad --dry-run and -o', async () => {
+    const path = await file('flags.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    expect((await apply(['-f', path, '--dry-run=maybe'])).stderr).toBe('Invalid dry-run value (maybe). Must be "none", "server", or "client".\n');
+    expect((await apply(['-f', path, '-o', 'yaml'])).stderr).toBe('unable to match a printer suitable for the output format "yaml", allowed formats are: name\n');
+  });
+});
+
+describe('create -f', () => {
+  const create = (argv: string[], options: { input?: string } = {}) => runVerbAgainst(cluster.server, 'create', argv, options);
+
+  it('creates each object, then says AlreadyExists for it', async () => {
+    const path = await file('create.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: made}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: made-ns}\n');
+    expect(await create(['-f', path])).toEqual({ code: 0, stdout: 'configmap/made created\nnamespace/made-ns created\n', stderr: '' });
+    expect(await create(['-f', path])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error from server (AlreadyExists): configmaps "made" already exists\nError from server (AlreadyExists): namespaces "made-ns" already exists\n',
+    });
+  });
+
+  it('names a generated name, and --save-config lets apply merge later', async () => {
+    const run = await create(['-f', '-', '--save-config'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: gen-}\n' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^configmap\/gen-[a-z0-9]{5} created\n$/);
+    const name = run.stdout.slice('configmap/'.length, -' created\n'.length);
+    const live = await cluster.client.resource('configmaps', 'default').get(name);
+    expect(live.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeDefined();
+  });
+
+  it('refuses arguments: only manifests', async () => {
+    expect(await create(['deployment', 'web'])).toEqual({ code: 1, stdout: '', stderr: 'create takes manifests with -f, not arguments (got "deployment")\n' });
+  });
+});
