@@ -8,8 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Node, type Pod } from '@raftplane/api';
-import { createInformer, deletedObject, objectKey, WorkQueue, type Client, type Informer } from '@raftplane/client';
-import { EventRecorder } from '@raftplane/controllers';
+import { createInformer, deletedObject, EventRecorder, objectKey, WorkQueue, type Client, type Informer } from '@raftplane/client';
 import { ContainerIndex, podKeyOf } from './container-index.js';
 import { invalidOption } from './errors.js';
 import { LogServer } from './log-server.js';

@@ -28,4 +28,5 @@ export * from './rate-limiter.js';
 export * from './work-queue.js';
 export { EventQueue, type EventQueueOptions } from './event-queue.js';
 export { LineSplitter } from './line-splitter.js';
+export * from './event-recorder.js';
 export * from './leader-election.js';

@@ -4,7 +4,7 @@
 // preset (Kubernetes before 1.12), so they need no scheduler; see daemonset-decisions.ts.
 
 import { hasStatusReason, labelSelectorAsSelector, matchesLabels, type DaemonSet, type KubeObject, type Node, type ParsedLabelSelector, type Pod } from '@raftplane/api';
-import { deletedObject, isTombstone, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, isTombstone, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import {
   daemonNodeFit,
@@ -19,7 +19,6 @@ import {
   type DaemonNodePods,
 } from './daemonset-decisions.js';
 import { ControllerError, ControllerErrorCode, invalidOption } from './errors.js';
-import { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import { controllerRefOf, controllerRefTo, msUntilAvailable } from './pods.js';
 import { slowStartBatches } from './replicaset-controller.js';

@@ -5,11 +5,10 @@
 // Progressing and Available conditions.
 
 import { hasStatusReason, labelSelectorAsSelector, matchesLabels, parseTime, type Deployment, type DeploymentStatus, type KubeObject, type Pod, type ReplicaSet } from '@raftplane/api';
-import { deletedObject, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { calculateStatus, conditionOf, hasProgressDeadline, isComplete, newCondition, progressingCondition, Reasons, setCondition, withProgressConditions } from './deployment-status.js';
 import { ControllerError, ControllerErrorCode } from './errors.js';
-import { EventRecorder } from './events.js';
 import { controllerRefOf, controllerRefTo, isPodActive, isPodAvailable } from './pods.js';
 import {
   desiredReplicasAnnotation,

@@ -3,10 +3,9 @@
 // selects, with the Service's ports resolved per pod; written only when it would change.
 
 import { hasStatusReason, labelSelectorFromSet, matchesLabels, type Endpoints, type KubeObject, type Pod, type Service } from '@raftplane/api';
-import { deletedObject, isUnchanged, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, isUnchanged, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { endpointSubsetsFor, jsonEqual, serviceHasSelector, subsetsEqual } from './endpoints-subsets.js';
-import { EventRecorder } from './events.js';
 
 export interface EndpointsControllerOptions extends ControllerOptions {
   readonly events?: EventRecorder;

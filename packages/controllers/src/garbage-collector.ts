@@ -4,9 +4,8 @@
 // dependents for Orphan (the `orphan` finalizer), over every kind the shared informers follow.
 
 import { groupVersionOf, hasStatusReason, resources, type KubeObject, type OwnerReference } from '@raftplane/api';
-import { deletedObject, type Client, type DeletedFinalStateUnknown, type Informer, type ResourceClient } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, type ResourceClient } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
-import { EventRecorder } from './events.js';
 import {
   collectedResources,
   foregroundDeletionFinalizer,

@@ -5,7 +5,6 @@ export * from './errors.js';
 export * from './template-hash.js';
 export * from './expectations.js';
 export * from './pods.js';
-export * from './events.js';
 export * from './informer-factory.js';
 export * from './controller.js';
 export * from './replicaset-controller.js';

@@ -3,10 +3,9 @@
 // activeDeadlineSeconds, with expectations so that a slow pod informer never causes double creates.
 
 import { formatTime, hasStatusReason, labelSelectorAsSelector, matchesLabels, type Job, type JobStatus, type KubeObject, type ParsedLabelSelector, type Pod } from '@raftplane/api';
-import { deletedObject, isTombstone, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, isTombstone, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { ControllerError, ControllerErrorCode, invalidOption } from './errors.js';
-import { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import { finishedJobStatus, jobDeadlineLeftMs, jobFinishedCondition, jobStartMs, jobVerdict, JobReasons, sameJobStatus, type JobPodCounts } from './job-decisions.js';
 import { controllerRefOf, controllerRefTo, isPodActive, podsToDelete } from './pods.js';

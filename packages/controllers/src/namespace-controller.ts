@@ -6,7 +6,7 @@ import { hasStatusReason, type KubeObject, type Namespace, type ResourceInfo } f
 import type { Client, Informer, ResourceClient, ResourceName } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { ControllerError, ControllerErrorCode, invalidOption } from './errors.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder } from '@raftplane/client';
 import { isNamespaceTerminating, namespaceContentRemoved, namespaceContentResources, objectsToDelete } from './namespace-controller-plan.js';
 
 export interface NamespaceControllerOptions extends ControllerOptions {

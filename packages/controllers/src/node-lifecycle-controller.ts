@@ -5,10 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { formatTime, hasStatusReason, type KubeObject, type Lease, type Node, type Pod } from '@raftplane/api';
-import { deletedObject, isUnchanged, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, isUnchanged, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { invalidOption } from './errors.js';
-import { EventRecorder } from './events.js';
 import { isPodReady } from './pods.js';
 import {
   defaultEvictionTimeoutMs,

@@ -3,10 +3,9 @@
 // expectations so that a slow pod informer never causes a second round of creates or deletes.
 
 import { hasStatusReason, labelSelectorAsSelector, matchesLabels, type KubeObject, type ParsedLabelSelector, type Pod, type ReplicaSet, type ReplicaSetStatus } from '@raftplane/api';
-import { deletedObject, isTombstone, objectKey, type Client, type DeletedFinalStateUnknown, type Informer } from '@raftplane/client';
+import { type Client, type DeletedFinalStateUnknown, deletedObject, EventRecorder, type Informer, isTombstone, objectKey } from '@raftplane/client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { ControllerError, ControllerErrorCode } from './errors.js';
-import { EventRecorder } from './events.js';
 import { ControllerExpectations } from './expectations.js';
 import { controllerRefOf, controllerRefTo, isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podsToDelete } from './pods.js';
 

@@ -3,10 +3,9 @@
 // again and again meanwhile, and it never creates or deletes twice.
 
 import type { DaemonSet, KubeObject, Node, Pod } from '@raftplane/api';
-import { deepFreeze, IndexedCache, type Client, type Informer, type InformerHandler } from '@raftplane/client';
+import { type Client, deepFreeze, EventRecorder, IndexedCache, type Informer, type InformerHandler } from '@raftplane/client';
 import { describe, expect, test } from 'vitest';
 import { DaemonSetController } from '../src/daemonset-controller.js';
-import { EventRecorder } from '../src/events.js';
 import { eventually } from './support/cluster.js';
 
 /** An informer whose cache the test fills; every put is delivered to the handlers at once. */

@@ -3,9 +3,8 @@
 // creates twice; once the pods arrive it acts on them.
 
 import type { Job, KubeObject, Pod } from '@raftplane/api';
-import { deepFreeze, IndexedCache, objectKey, type Client, type Informer, type InformerHandler } from '@raftplane/client';
+import { type Client, deepFreeze, EventRecorder, IndexedCache, type Informer, type InformerHandler, objectKey } from '@raftplane/client';
 import { describe, expect, test } from 'vitest';
-import { EventRecorder } from '../src/events.js';
 import { JobController } from '../src/job-controller.js';
 import { eventually } from './support/cluster.js';
 

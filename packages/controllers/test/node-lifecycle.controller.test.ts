@@ -4,9 +4,8 @@
 // timestamps a previous leader wrote.
 
 import { conflictError, type KubeObject, type Lease, type Node, type Pod } from '@raftplane/api';
-import { deepFreeze, IndexedCache, ManualClock, objectKey, type Client, type Informer, type InformerHandler } from '@raftplane/client';
+import { type Client, deepFreeze, EventRecorder, IndexedCache, type Informer, type InformerHandler, ManualClock, objectKey } from '@raftplane/client';
 import { afterEach, describe, expect, test } from 'vitest';
-import { EventRecorder } from '../src/events.js';
 import { NodeLifecycleController } from '../src/node-lifecycle-controller.js';
 import { unreachableTaintKey } from '../src/node-lifecycle-timing.js';
 

@@ -1,9 +1,9 @@
-// core/v1 Events for what a controller does (`SuccessfulCreate`, `ScalingReplicaSet`, ...), the
-// way client-go's record.EventRecorder writes them: best effort, never blocking the sync that
+// core/v1 Events for what a component does (a controller's `SuccessfulCreate`, an agent's
+// `Started`), the way client-go's record.EventRecorder writes them: best effort, never blocking the sync that
 // reports them, with a bound on writes in flight and a bounded memory of recent events.
 
 import { formatTime, type Event, type KubeObject } from '@raftplane/api';
-import type { Client } from '@raftplane/client';
+import type { Client } from './client.js';
 import { invalidOption } from './errors.js';
 
 export type EventType = 'Normal' | 'Warning';
