@@ -1,6 +1,7 @@
 // The verbs that change things: apply, create, delete, scale, rollout, cordon, uncordon, drain, label, annotate.
 import { apply } from './apply.js';
 import { create } from './create.js';
+import { deleteVerb } from './delete.js';
 import type { Verb } from './session.js';
 
-export const writeVerbs: Readonly<Record<string, Verb>> = { apply, create };
+export const writeVerbs: Readonly<Record<string, Verb>> = { apply, create, delete: deleteVerb };
