@@ -1,0 +1,142 @@
+// `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments and services
+// (each with the objects it needs: a node's pods, a deployment's ReplicaSets, a service's
+// endpoints), a generic form for every other kind, and the object's events at the end.
+
+import { isStatusError, labelSelectorObjectToString, resourceByName, type Deployment, type Endpoints, type Event, type KubeObject, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Service } from '@raftplane/api';
+import { CliError, CliErrorCode } from '../errors.js';
+import { describeStatus } from './api-errors.js';
+import { toYaml } from './printing.js';
+import { describeDeployment, describeNode, describeService } from './read-describe-kinds.js';
+import { describePod } from './read-describe-pod.js';
+import { describeEvents, describeMeta, DescribeText } from './read-describe-text.js';
+import { parseReadArgs, printedHelp, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
+import { parseResourceArgs } from './resource-words.js';
+import { withSession, type Session, type Verb } from './session.js';
+
+const flags: readonly ReadFlag[] = [
+  { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'describe every object of the type with these labels' },
+  { name: 'all-namespaces', short: 'A', type: 'boolean', fallback: 'false', text: 'look in every namespace (with a type, or a type and -l)' },
+];
+
+export const describeUsage = verbUsage(
+  {
+    usage: ['raftplane describe <type> <name-or-prefix>... [flags]', 'raftplane describe <type>/<name>... [flags]', 'raftplane describe <type> [-l <selector>] [flags]'],
+    summary: ['Shows one or more objects in detail, as kubectl describe does, with their events.', 'A name that matches no object describes every object whose name starts with it.'],
+    examples: ['raftplane describe pod web-1', 'raftplane describe deploy/web', 'raftplane describe nodes', 'raftplane describe pods -l app=web'],
+  },
+  flags,
+);
+
+const nodesInfo = resourceByName('', 'nodes') as ResourceInfo;
+const podsInfo = resourceByName('', 'pods') as ResourceInfo;
+const eventsInfo = resourceByName('', 'events') as ResourceInfo;
+const replicaSetsInfo = resourceByName('apps', 'replicasets') as ResourceInfo;
+const endpointsInfo = resourceByName('', 'endpoints') as ResourceInfo;
+
+export const describeVerb: Verb = async (argv, io) => {
+  const { values, positionals } = parseReadArgs('describe', argv, flags);
+  if (printedHelp(values, io, describeUsage)) return 0;
+  const targets = parseResourceArgs(positionals);
+  if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'you must specify the type of resource to describe, e.g. raftplane describe pod web-1 (see --help)');
+  const selector = stringFlag(values, 'selector');
+  if (selector !== undefined && targets.some((t) => t.name !== undefined)) throw new CliError(CliErrorCode.InvalidArgument, 'name cannot be provided when a selector is specified');
+  const allNamespaces = values['all-namespaces'] === true;
+  return withSession(values, io, async (session) => {
+    const texts: string[] = [];
+    const errors: string[] = [];
+    for (const { info, name } of targets) {
+      const namespace = allNamespaces && name === undefined ? undefined : session.namespace;
+      try {
+        const objects = await objectsFor(session, info, namespace, name, selector, io.signal);
+        for (const obj of objects) texts.push(await describeObject(session, info, obj, io.signal));
+      } catch (error) {
+        if (!isStatusError(error) || (error.status.reason !== 'NotFound' && error.status.reason !== 'Forbidden')) throw error;
+        errors.push(describeStatus(error.status));
+      }
+    }
+    // kubectl separates descriptions with two blank lines.
+    if (texts.length > 0) io.stdout.write(texts.join('\n\n'));
+    else if (errors.length === 0) io.stderr.write(`No resources found${info0Namespaced(targets) && !allNamespaces ? ` in ${session.namespace} namespace.` : ''}\n`);
+    for (const line of errors) io.stderr.write(`${line}\n`);
+    return errors.length === 0 ? 0 : 1;
+  });
+};
+
+function info0Namespaced(targets: readonly { info: ResourceInfo }[]): boolean {
+  return targets.every((t) => t.info.namespaced);
+}
+
+/** The named object; else (kubectl's fallback) every object whose name starts with `name`; or the list. */
+async function objectsFor(session: Session, info: ResourceInfo, namespace: string | undefined, name: string | undefined, selector: string | undefined, signal: AbortSignal): Promise<KubeObject[]> {
+  const resource = session.client.resourceFor(info, namespace);
+  if (name === undefined) return (await resource.listAll({ labelSelector: selector, signal })).items;
+  try {
+    return [await resource.get(name, { signal })];
+  } catch (error) {
+    if (!isStatusError(error) || error.status.reason !== 'NotFound') throw error;
+    const prefixed = (await resource.listAll({ signal })).items.filter((o) => (o.metadata.name ?? '').startsWith(name));
+    if (prefixed.length === 0) throw error;
+    return prefixed;
+  }
+}
+
+/** The events about `obj`, by the field selectors the apiserver serves for events; none when they cannot be read. */
+async function eventsFor(session: Session, info: ResourceInfo, obj: KubeObject, signal: AbortSignal): Promise<Event[]> {
+  const fields = [`involvedObject.name=${obj.metadata.name ?? ''}`, `involvedObject.kind=${info.kind}`];
+  if (info.namespaced) fields.push(`involvedObject.namespace=${obj.metadata.namespace ?? ''}`);
+  try {
+    // A cluster-scoped object's events may be in any namespace (a node's are in default).
+    const events = session.client.resourceFor(eventsInfo, info.namespaced ? obj.metadata.namespace : undefined);
+    return (await events.listAll({ fieldSelector: fields.join(','), signal })).items as Event[];
+  } catch (error) {
+    // kubectl describes the object even when its events cannot be read.
+    if (isStatusError(error)) return [];
+    throw error;
+  }
+}
+
+async function describeObject(session: Session, info: ResourceInfo, obj: KubeObject, signal: AbortSignal): Promise<string> {
+  const events = await eventsFor(session, info, obj, signal);
+  const now = Date.now();
+  const name = obj.metadata.name ?? '';
+  const namespace = obj.metadata.namespace;
+  switch (`${info.group}/${info.kind}`) {
+    case '/Pod':
+      return describePod(obj as Pod, events, now);
+    case '/Node': {
+      const pods = await session.client.resourceFor(podsInfo, undefined).listAll({ fieldSelector: `spec.nodeName=${name}`, signal });
+      return describeNode(obj as Node, pods.items as Pod[], events, now);
+    }
+    case 'apps/Deployment': {
+      const deployment = obj as Deployment;
+      const selector = labelSelectorObjectToString(deployment.spec?.selector);
+      const sets = await session.client.resourceFor(replicaSetsInfo, namespace).listAll({ labelSelector: selector === '' ? undefined : selector, signal });
+      const owned = (sets.items as ReplicaSet[]).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid));
+      return describeDeployment(deployment, owned, events, now);
+    }
+    case '/Service': {
+      const endpoints = await session.client.resourceFor(endpointsInfo, namespace).get(name, { signal }).catch((error: unknown) => {
+        if (isStatusError(error) && error.status.reason === 'NotFound') return undefined;
+        throw error;
+      });
+      return describeService(obj as Service, endpoints as Endpoints | undefined, events, now);
+    }
+    default:
+      return describeGeneric(info, obj, events, now);
+  }
+}
+
+/** Any other kind: its metadata, the rest of the object as YAML, and its events. */
+function describeGeneric(info: ResourceInfo, obj: KubeObject, events: readonly Event[], nowMs: number): string {
+  const text = new DescribeText();
+  describeMeta(text, obj.metadata, info.namespaced);
+  text.line(0, 'API Version:', obj.apiVersion ?? '');
+  text.line(0, 'Kind:', obj.kind ?? info.kind);
+  const { apiVersion: _apiVersion, kind: _kind, metadata: _metadata, ...rest } = obj as KubeObject & Record<string, unknown>;
+  if (Object.keys(rest).length > 0) {
+    // Tabs would be read as column breaks: YAML never needs one to be valid.
+    for (const line of toYaml(rest).trimEnd().split('\n')) text.line(0, line.replaceAll('\t', '    '));
+  }
+  describeEvents(text, events, nowMs);
+  return text.toString();
+}
