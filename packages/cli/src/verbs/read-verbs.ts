@@ -1,4 +1,8 @@
 // The verbs that read: get, describe, events, logs.
+import { describeVerb } from './describe.js';
+import { eventsVerb } from './events.js';
+import { getVerb } from './get.js';
+import { logsVerb } from './logs.js';
 import type { Verb } from './session.js';
 
-export const readVerbs: Readonly<Record<string, Verb>> = {};
+export const readVerbs: Readonly<Record<string, Verb>> = { get: getVerb, describe: describeVerb, events: eventsVerb, logs: logsVerb };
