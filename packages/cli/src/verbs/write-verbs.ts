@@ -2,6 +2,8 @@
 import { apply } from './apply.js';
 import { create } from './create.js';
 import { deleteVerb } from './delete.js';
+import { rollout } from './rollout.js';
+import { scale } from './scale.js';
 import type { Verb } from './session.js';
 
-export const writeVerbs: Readonly<Record<string, Verb>> = { apply, create, delete: deleteVerb };
+export const writeVerbs: Readonly<Record<string, Verb>> = { apply, create, delete: deleteVerb, scale, rollout };
