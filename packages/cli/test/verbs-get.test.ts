@@ -1,0 +1,219 @@
+// raftplane get against an in-process master: kubectl's tables (aligned, the apiserver's columns),
+// every output format, selectors, -A, several types, -w, and each error as one line.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '@raftplane/api';
+import { closedServer, forbiddingServer, linesOf, readTable, startVerb } from './support/read-output.js';
+import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+
+let cluster: VerbCluster;
+const get = (...argv: string[]) => runVerbAgainst(cluster.server, 'get', argv);
+const age = expect.stringMatching(/^\d+s$/);
+
+function pod(name: string, app: string, nodeName?: string): Pod {
+  return { metadata: { name, labels: { app } }, spec: { containers: [{ name: 'web', image: 'nginx' }], ...(nodeName === undefined ? {} : { nodeName }) } };
+}
+
+/** Marks a bound pod Running and Ready, as its agent would. */
+async function markRunning(namespace: string, name: string, ip: string): Promise<void> {
+  const pods = cluster.client.resource('pods', namespace);
+  const current = await pods.get(name);
+  await pods.updateStatus({
+    ...current,
+    status: {
+      phase: 'Running',
+      podIP: ip,
+      podIPs: [{ ip }],
+      hostIP: '127.0.0.1',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'web', ready: true, restartCount: 2, image: 'nginx', imageID: '', state: { running: { startedAt: new Date().toISOString() } } }],
+    },
+  });
+}
+
+beforeAll(async () => {
+  cluster = await startVerbCluster({ components: false });
+  await cluster.client.resource('namespaces').create({ metadata: { name: 'shop' } });
+  await cluster.client.resource('namespaces').create({ metadata: { name: 'empty' } });
+  await cluster.client.resource('nodes').create({ metadata: { name: 'node-a' } });
+  const pods = cluster.client.resource('pods', 'shop');
+  await pods.create(pod('web-1', 'web', 'node-a'));
+  await pods.create(pod('web-2', 'web'));
+  await pods.create(pod('db-1', 'db'));
+  await markRunning('shop', 'web-1', '10.1.0.7');
+  await cluster.client.resource('services', 'shop').create({ metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } });
+}, 30_000);
+afterAll(async () => cluster?.stop());
+
+describe('tables', () => {
+  it('prints the apiserver\'s pod columns, aligned, in name order', async () => {
+    const run = await get('pods', '-n', 'shop');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const table = readTable(linesOf(run.stdout));
+    expect(table.header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(table.rows).toEqual([
+      ['db-1', '0/1', 'Pending', '0', age],
+      ['web-1', '1/1', 'Running', '2', age],
+      ['web-2', '0/1', 'Pending', '0', age],
+    ]);
+  });
+
+  it('-o wide adds the priority columns (IP, NODE, NOMINATED NODE, READINESS GATES)', async () => {
+    const run = await get('pods', 'web-1', '-n', 'shop', '-o', 'wide');
+    const table = readTable(linesOf(run.stdout));
+    expect(table.header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    expect(table.rows).toEqual([['web-1', '1/1', 'Running', '2', age, '10.1.0.7', 'node-a', '<none>', '<none>']]);
+  });
+
+  it('-l and --field-selector are the server\'s selectors', async () => {
+    expect(readTable(linesOf((await get('pods', '-n', 'shop', '-l', 'app=web')).stdout)).rows.map((r) => r[0])).toEqual(['web-1', 'web-2']);
+    expect(readTable(linesOf((await get('pods', '-n', 'shop', '--field-selector', 'status.phase=Running')).stdout)).rows.map((r) => r[0])).toEqual(['web-1']);
+    expect(readTable(linesOf((await get('po', '-n', 'shop', '-l', 'app in (db)')).stdout)).rows.map((r) => r[0])).toEqual(['db-1']);
+  });
+
+  it('-A adds NAMESPACE for namespaced kinds only', async () => {
+    const pods = readTable(linesOf((await get('pods', '-A', '-l', 'app=web')).stdout));
+    expect(pods.header).toEqual(['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(pods.rows.map((r) => r.slice(0, 2))).toEqual([['shop', 'web-1'], ['shop', 'web-2']]);
+    const nodes = readTable(linesOf((await get('nodes', '-A')).stdout));
+    expect(nodes.header).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
+  });
+
+  it('--show-labels adds LABELS; --no-headers drops the header', async () => {
+    const labelled = readTable(linesOf((await get('pods', '-n', 'shop', '-l', 'app=db', '--show-labels')).stdout));
+    expect(labelled.header.at(-1)).toBe('LABELS');
+    expect(labelled.rows).toEqual([['db-1', '0/1', 'Pending', '0', age, 'app=db']]);
+    const bare = linesOf((await get('pods', '-n', 'shop', '--no-headers')).stdout);
+    expect(bare.map((l) => l.split(/\s+/)[0])).toEqual(['db-1', 'web-1', 'web-2']);
+  });
+
+  it('prints one table per type, a blank line apart, names prefixed with their type', async () => {
+    const run = await get('pods,svc', '-n', 'shop', '-l', 'app!=db');
+    const [pods, services] = run.stdout.split('\n\n');
+    expect(readTable(linesOf(pods ?? '')).rows.map((r) => r[0])).toEqual(['pod/web-1', 'pod/web-2']);
+    const svc = readTable(linesOf(services ?? ''));
+    expect(svc.header).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    expect(svc.rows).toEqual([['service/web', 'ClusterIP', expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), '<none>', '80/TCP', age]]);
+    const pairs = await get('pod/web-2', 'deploy/missing', 'svc/web', '-n', 'shop');
+    expect(pairs.code).toBe(1);
+    expect(pairs.stderr).toBe('Error from server (NotFound): deployments.apps "missing" not found\n');
+    expect(pairs.stdout.split('\n\n').map((t) => readTable(linesOf(t)).rows.map((r) => r[0]))).toEqual([['pod/web-2'], ['service/web']]);
+  });
+
+  it('makes the header bold only on a terminal', async () => {
+    const tty = await runVerbAgainst(cluster.server, 'get', ['pods', '-n', 'shop', '-l', 'app=db'], { isTTY: true });
+    expect(linesOf(tty.stdout)[0]).toMatch(/^\x1b\[1mNAME {3}READY {3}STATUS {4}RESTARTS {3}AGE\x1b\[0m$/);
+    expect((await get('pods', '-n', 'shop')).stdout).not.toContain('\x1b[');
+  });
+});
+
+describe('-o yaml, json and name', () => {
+  it('prints one named object as YAML, without managedFields', async () => {
+    const run = await get('pod', 'web-1', '-n', 'shop', '-o', 'yaml');
+    expect(run.code).toBe(0);
+    const lines = linesOf(run.stdout);
+    expect(lines.slice(0, 3)).toEqual(['apiVersion: v1', 'kind: Pod', 'metadata:']);
+    expect(lines).toContain('  name: web-1');
+    expect(lines).toContain('  podIP: 10.1.0.7');
+    expect(run.stdout).not.toContain('managedFields');
+  });
+
+  it('prints a list as a v1 List, in YAML and in JSON', async () => {
+    const yaml = linesOf((await get('pods', '-n', 'shop', '-l', 'app=web', '-o', 'yaml')).stdout);
+    expect(yaml.slice(0, 4)).toEqual(['apiVersion: v1', 'items:', '- apiVersion: v1', '  kind: Pod']);
+    expect(yaml.slice(-3)).toEqual(['kind: List', 'metadata:', '  resourceVersion: ""']);
+    const json = JSON.parse((await get('pods', '-n', 'shop', '-o', 'json')).stdout) as { kind: string; items: Pod[] };
+    expect(json.kind).toBe('List');
+    expect(json.items.map((p) => p.metadata.name)).toEqual(['db-1', 'web-1', 'web-2']);
+  });
+
+  it('-o name prints type/name lines', async () => {
+    expect((await get('pods,svc', '-n', 'shop', '-o', 'name')).stdout).toBe('pod/db-1\npod/web-1\npod/web-2\nservice/web\n');
+  });
+});
+
+describe('errors', () => {
+  it('says No resources found on stderr for an empty list, exit 0', async () => {
+    expect(await get('pods', '-n', 'empty')).toEqual({ code: 0, stdout: '', stderr: 'No resources found in empty namespace.\n' });
+    expect(await get('pods', '-A', '-l', 'app=nothing')).toEqual({ code: 0, stdout: '', stderr: 'No resources found\n' });
+  });
+
+  it('reports a missing object as kubectl does and still prints the others', async () => {
+    expect(await get('pod', 'nope', '-n', 'shop')).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): pods "nope" not found\n' });
+    const mixed = await get('pods', 'web-1', 'nope', '-n', 'shop');
+    expect(mixed.code).toBe(1);
+    expect(readTable(linesOf(mixed.stdout)).rows.map((r) => r[0])).toEqual(['web-1']);
+    expect(mixed.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
+  });
+
+  it('names the closest resource type for an unknown one', async () => {
+    expect(await get('podz')).toEqual({ code: 1, stdout: '', stderr: 'the server doesn\'t have a resource type "podz" (did you mean "pods"?)\n' });
+    expect((await get('deploymnets')).stderr).toBe('the server doesn\'t have a resource type "deploymnets" (did you mean "deployments"?)\n');
+  });
+
+  it('names every endpoint tried when the cluster cannot be reached', async () => {
+    const closed = await closedServer();
+    const run = await runVerbAgainst(closed, 'get', ['pods']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${closed} \\(.*ECONNREFUSED.*\\); is it running\\? \\(raftplane cluster status\\)\\n$`));
+  });
+
+  it('prints a Forbidden answer as kubectl does', async () => {
+    const fake = await forbiddingServer();
+    try {
+      const run = await runVerbAgainst(fake.server, 'get', ['pods']);
+      expect(run).toEqual({ code: 1, stdout: '', stderr: 'Error from server (Forbidden): pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"\n' });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('rejects unknown flags, bad formats and arguments in one line', async () => {
+    expect(await get('pods', '--bogus')).toEqual({ code: 1, stdout: '', stderr: 'unknown flag --bogus for raftplane get (see --help)\n' });
+    expect((await get('pods', '-o', 'xml')).stderr).toBe('unable to match a printer suitable for the output format "xml", allowed formats are: wide,yaml,json,name\n');
+    expect((await get()).stderr).toBe('you must specify the type of resource to get, e.g. raftplane get pods (see --help)\n');
+    expect((await get('pods', 'web-1', '-l', 'app=web')).stderr).toBe('name cannot be provided when a selector is specified\n');
+    expect((await get('pods', 'svc/web')).stderr).toMatch(/^there is no need to specify a resource type as a separate argument/);
+    expect((await get('pods,svc', '-w')).stderr).toBe('you may only specify a single resource type with --watch\n');
+  });
+
+  it('--help lists every flag with its default', async () => {
+    const run = await get('--help');
+    expect(run.code).toBe(0);
+    const lines = linesOf(run.stdout);
+    expect(lines[0]).toBe('usage: raftplane get <type>[,<type>...] [<name>...] [flags]');
+    for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--no-headers', '--show-labels', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
+      expect(lines.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
+    }
+  });
+});
+
+describe('-w', () => {
+  it('prints the table, then one row per change under the same header, until interrupted', async () => {
+    const pods = cluster.client.resource('pods', 'shop');
+    await pods.create(pod('cache-1', 'cache'));
+    const watch = startVerb(cluster.server, 'get', ['pods', '-n', 'shop', '-l', 'app=cache', '-w']);
+    await watch.waitFor((out) => out.includes('cache-1'));
+    await pods.create(pod('cache-2', 'cache'));
+    await watch.waitFor((out) => out.includes('cache-2'));
+    await pods.delete('cache-1', { gracePeriodSeconds: 0 });
+    await watch.waitFor((out) => linesOf(out).length >= 4);
+    expect(await watch.stop()).toBe(0);
+    const table = readTable(linesOf(watch.stdout()));
+    expect(table.header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(table.rows.map((r) => r[0])).toEqual(['cache-1', 'cache-2', 'cache-1']);
+    expect(watch.stderr()).toBe('');
+  });
+
+  it('watches one object by name', async () => {
+    const watch = startVerb(cluster.server, 'get', ['pod', 'db-1', '-n', 'shop', '-w', '--no-headers']);
+    await watch.waitFor((out) => out.includes('db-1'));
+    const pods = cluster.client.resource('pods', 'shop');
+    await pods.patch('db-1', 'merge', { metadata: { labels: { touched: 'yes' } } });
+    await pods.patch('web-2', 'merge', { metadata: { labels: { touched: 'yes' } } });
+    await watch.waitFor((out) => linesOf(out).length >= 2);
+    expect(await watch.stop()).toBe(0);
+    expect(linesOf(watch.stdout()).map((l) => l.split(/\s+/)[0])).toEqual(['db-1', 'db-1']);
+  });
+});
