@@ -13,6 +13,8 @@ export const MasterErrorCode = {
   ProposalTimeout: 'MASTER_PROPOSAL_TIMEOUT',
   /** A proposal was overwritten by a new leader's log: it was not applied and may be retried. */
   ProposalLost: 'MASTER_PROPOSAL_LOST',
+  /** A leadership transfer asked of a master that is not the leader, or to a target that is unknown, unreachable or behind; `reason` says which. */
+  TransferRefused: 'MASTER_TRANSFER_REFUSED',
 } as const;
 export type MasterErrorCode = (typeof MasterErrorCode)[keyof typeof MasterErrorCode];
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import { KubeApiServer } from '@raftplane/apiserver';
 import type { EtcdGateway } from './etcd/gateway.js';
+import { MasterError, MasterErrorCode } from './errors.js';
 import type { Master } from './master.js';
 
 class HttpError extends Error {
@@ -85,6 +86,27 @@ export async function relayRequest(options: RelayOptions, res: ServerResponse): 
   }
 }
 
+/**
+ * `POST /transfer-leader?to=<id>`: the leader hands leadership to master `to` (Raft thesis §3.10)
+ * and answers once it has stepped down: 200 `{ handedOver, leader, term }`, or 504 with the same
+ * when the target did not take over within two election timeouts. Refusals change nothing: 400 for
+ * a malformed id, 404 for a master not in the cluster, 409 when this master is not the leader (the
+ * answer names the leader) or the target is unreachable or behind, 503 while stopping.
+ */
+async function transferLeader(master: Master, url: URL, res: ServerResponse): Promise<void> {
+  const text = url.searchParams.get('to') ?? '';
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new HttpError(400, 'BadRequest', `to=${JSON.stringify(text)}: want the id of the master to hand leadership to, e.g. /transfer-leader?to=2`);
+  try {
+    const outcome = await master.transferLeadership(Number(text));
+    sendJson(res, outcome.handedOver ? 200 : 504, outcome);
+  } catch (error) {
+    if (!(error instanceof MasterError)) throw error;
+    const reason = String(error.details.reason ?? '');
+    const status = error.code === MasterErrorCode.Stopping ? 503 : reason === 'unknown-target' ? 404 : 409;
+    throw new HttpError(status, error.code, error.message, error.details);
+  }
+}
+
 export function createApiServer(options: ApiServerOptions): Server {
   const { master, logger, gateway, kubeApi } = options;
   const routes = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -96,6 +118,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (method === 'GET' && path === '/status') return sendJson(res, 200, master.status());
     if (method === 'GET' && (path === '/healthz' || path === '/livez')) return sendJson(res, master.isLive() ? 200 : 503, { ok: master.isLive() });
     if (method === 'GET' && path === '/readyz') return sendJson(res, master.isReady() ? 200 : 503, { ok: master.isReady() });
+    if (method === 'POST' && path === '/transfer-leader') return transferLeader(master, url, res);
     throw new HttpError(404, 'NotFound', `${method} ${path}: no such endpoint`);
   };
   const server = createServer((req, res) => {

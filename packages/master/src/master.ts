@@ -772,6 +772,31 @@ export class Master {
     this.log.info({}, 'stopped');
   }
 
+  /**
+   * Hands leadership to master `to` on request (`POST /transfer-leader?to=<id>`, `raftplane cluster
+   * transfer-leader`), Raft thesis §3.10. Only the leader takes it, and only for a member that is
+   * connected and holds everything committed, so that the cluster is without a leader for a round
+   * trip rather than an election timeout; anything else is refused with the reason. Resolves once
+   * this master has stepped down, or after two election timeouts with `handedOver: false`.
+   */
+  async transferLeadership(to: NodeId): Promise<{ readonly handedOver: boolean; readonly leader: NodeId; readonly term: number }> {
+    const refuse = (reason: string, message: string): MasterError => new MasterError(MasterErrorCode.TransferRefused, message, { reason, to, leader: this.node.raft.lead });
+    if (this.stopping || this.fatalError !== null) throw new MasterError(MasterErrorCode.Stopping, `master ${this.id} is stopping`);
+    if (!this.config.masters.some((m) => m.id === to)) throw refuse('unknown-target', `no master ${to} in cluster ${this.config.name} (masters: ${this.config.masters.map((m) => m.id).join(', ')})`);
+    const s = this.node.status();
+    if (s.role !== 'leader' || s.progress === null) throw refuse('not-leader', `master ${this.id} is not the leader (leader: ${s.lead === NONE ? 'none known' : s.lead}); ask the leader`);
+    if (to === this.id) return { handedOver: true, leader: this.id, term: s.term };
+    if (this.transport?.status().get(to)?.connected !== true) throw refuse('not-connected', `master ${to} is not connected to the leader (master ${this.id})`);
+    const match = s.progress.get(to)?.match ?? 0;
+    if (match < s.commit) throw refuse('not-caught-up', `master ${to} is not caught up: it holds the log up to index ${match}, the leader has committed ${s.commit}`);
+    this.log.info({ to, match }, 'handing leadership over on request');
+    this.node.transferLeadership(to);
+    this.kick();
+    const deadline = Date.now() + 2 * this.config.raft.electionTimeoutTicks * this.config.raft.tickMs;
+    while (Date.now() < deadline && this.node.raft.role === 'leader' && !this.stopping) await new Promise((r) => setTimeout(r, this.config.raft.tickMs / 4));
+    return { handedOver: this.node.raft.role !== 'leader', leader: this.node.raft.lead, term: this.node.raft.term };
+  }
+
   private async handOverLeadership(): Promise<void> {
     const s = this.node.status();
     if (s.role !== 'leader' || s.progress === null) return;
