@@ -11,6 +11,7 @@ import { CliError, CliErrorCode } from './errors.js';
 import { runMaster } from './master.js';
 import { runAgent } from './agent.js';
 import { runProxy } from './proxy.js';
+import { runClusterCommand } from './cluster/index.js';
 import { isVerb, runVerb } from './verbs/index.js';
 
 const usage = `usage: raftplane <command> [flags]
@@ -21,6 +22,7 @@ commands:
   controller-manager   the controllers as their own process, leader-elected through a Lease
   agent                the node agent: registers a node and runs the pods bound to it
   proxy                the service proxy, one per machine: ClusterIPs and NodePorts to ready endpoints
+  cluster              a local cluster: up, down, status, kill|stop|start|pause|resume, logs, transfer-leader
 
 raftplane <command> --help lists the command's flags with their defaults.`;
 
@@ -52,6 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === 'agent') return runAgent(rest);
   if (command === 'proxy') return runProxy(rest);
+  if (command === 'cluster') return runClusterCommand(rest);
   if ((componentKinds as readonly string[]).includes(command)) {
     const kind = command as ComponentKind;
     const parsed = parseComponentArgs(kind, rest, { identity: defaultIdentity });

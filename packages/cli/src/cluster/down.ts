@@ -1,0 +1,68 @@
+// `cluster down`: with --delete-demo first deletes the demo app through the API (its pods stopped
+// by their agents, gracefully); then stops the proxy and the agents, then every container the
+// agents left running (agents leave them on SIGTERM by design), then the masters, followers first.
+// Afterwards no process of the cluster runs: no master, agent, proxy or pod.
+
+import { adminToken, serverUrls } from './access.js';
+import type { ClusterContext } from './context.js';
+import { deleteDemo } from './demo.js';
+import { stopLeftoverContainers } from './leftovers.js';
+import { agreedLeader } from './masters.js';
+
+async function deleteDemoIfUp(context: ClusterContext): Promise<void> {
+  const { control, say } = context;
+  if ((await control.running()).size === 0) return;
+  if (agreedLeader(await control.client.statusAll()) === 0) {
+    say('no leader: the demo app is not deleted through the API; its containers are stopped below');
+    return;
+  }
+  try {
+    const found = await deleteDemo({ servers: serverUrls(control.config), token: await adminToken(control.config), signal: context.signal, timeoutMs: context.flags.timeoutMs });
+    if (found) say('demo app deleted: its pods are gone');
+  } catch (error) {
+    // The containers are stopped below whatever happened here.
+    say(`the demo app could not be deleted through the API (${(error as Error).message}); its containers are stopped below`);
+  }
+}
+
+async function stopNodes(context: ClusterContext): Promise<boolean> {
+  const { nodes, say } = context;
+  let any = false;
+  // The proxy first (nothing new is routed), then the agents.
+  const components = await nodes.components();
+  for (const component of ['proxy' as const, ...components.filter((c) => c !== 'proxy')]) {
+    const pid = await nodes.stop(component);
+    if (pid === null) continue;
+    any = true;
+    say(`${component === 'proxy' ? 'proxy' : `agent ${component.slice('agent-'.length)}`} stopped (pid ${pid})`);
+  }
+  const record = await nodes.record();
+  if (record !== null) {
+    const { stopped, failed } = await stopLeftoverContainers(nodes, record);
+    if (stopped > 0) say(`stopped ${stopped} container${stopped === 1 ? '' : 's'} the agents left running (${record.runtime} runtime)`);
+    for (const failure of failed) say(`could not stop the containers of ${failure}`);
+    any ||= stopped > 0;
+  }
+  return any;
+}
+
+async function stopMasters(context: ClusterContext): Promise<boolean> {
+  const { control, say } = context;
+  const running = await control.running();
+  if (running.size === 0) return false;
+  // Followers first, the leader last, so that leadership moves at most once.
+  const leader = await control.client.leader();
+  const order = [...running.keys()].sort((a, b) => Number(a === leader) - Number(b === leader));
+  for (const id of order) {
+    const pid = await control.stop(id);
+    if (pid !== null) say(`master ${id} stopped (pid ${pid})`);
+  }
+  return true;
+}
+
+export async function down(context: ClusterContext): Promise<void> {
+  if (context.flags.deleteDemo) await deleteDemoIfUp(context);
+  const nodesStopped = await stopNodes(context);
+  const mastersStopped = await stopMasters(context);
+  if (!nodesStopped && !mastersStopped) context.say(`cluster ${context.control.config.name} is not running; nothing to stop`);
+}

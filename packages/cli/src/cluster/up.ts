@@ -1,0 +1,155 @@
+// `cluster up`: checks that the ports are free, starts what is not running (masters, then agents,
+// then the proxy, each a detached process), waits for each stage (masters up → leader elected →
+// agents ready → proxy ready), writes the client files, and with --demo deploys the demo app.
+
+import { readFile } from 'node:fs/promises';
+import { adminToken, apiGet, serverUrls, writeAccessFiles, type AccessFiles } from './access.js';
+import type { ClusterContext } from './context.js';
+import { deployDemo, until, type DemoDeployed } from './demo.js';
+import { ClusterError, ClusterErrorCode } from './errors.js';
+import { agreedLeader } from './masters.js';
+import { nodeSpecs, type NodeSpec, type NodesRecord } from './nodes.js';
+import { describeBusyPort, portFree } from './ports.js';
+import { printStatus, type NodeList } from './status.js';
+
+/** The agents' log endpoint port (`raftplane agent --port`'s default), on each node's own address. */
+const agentPort = 10_250;
+
+/** Fails with PortInUse, naming the holder, when a port of something not yet running is taken. */
+async function checkPorts(context: ClusterContext, masters: readonly number[], nodes: readonly NodeSpec[]): Promise<void> {
+  const wanted: { host: string; port: number; what: string }[] = [];
+  for (const m of context.control.config.masters) {
+    if (!masters.includes(m.id)) continue;
+    wanted.push({ host: m.api.host, port: m.api.port, what: `master ${m.id}'s API` }, { host: m.peer.host, port: m.peer.port, what: `master ${m.id}'s peer port` });
+  }
+  for (const n of nodes) wanted.push({ host: n.address, port: agentPort, what: `agent ${n.name}'s log endpoint` });
+  const busy: string[] = [];
+  for (const w of wanted) if (!(await portFree(w.host, w.port))) busy.push(await describeBusyPort(w.host, w.port, w.what));
+  if (busy.length === 0) return;
+  throw new ClusterError(
+    ClusterErrorCode.PortInUse,
+    `cannot start cluster ${context.control.config.name}: ${busy.join('; ')}. Another cluster is probably running: stop it first (\`npx raftplane cluster down\` in its folder, or \`npm stop\` there)`,
+  );
+}
+
+async function startMasters(context: ClusterContext, missing: readonly number[]): Promise<void> {
+  const { control, progress, flags } = context;
+  progress.begin('masters up');
+  for (const id of missing) {
+    const pid = await control.start(id);
+    if (pid !== null) progress.note(`master ${id} starting (pid ${pid}), log ${control.logFile(id)}`);
+  }
+  await control.waitFor('every master to answer', (s) => [...s.values()].every((x) => x !== null), flags.timeoutMs).catch(async (error: Error) => {
+    const missingNow = [...(await control.client.statusAll()).entries()].filter(([, s]) => s === null).map(([id]) => id);
+    progress.fail('masters up');
+    throw new ClusterError(ClusterErrorCode.Timeout, `${error.message}\nmasters not answering: ${missingNow.join(', ')}; see their logs (${context.program} logs <id>)`);
+  });
+  progress.done('masters up: all answer on their API ports');
+}
+
+async function startNodes(context: ClusterContext, record: NodesRecord, access: AccessFiles, servers: readonly string[], token: string | null): Promise<void> {
+  const { nodes, progress, flags } = context;
+  progress.begin('agents ready');
+  for (const node of record.nodes) {
+    const pid = await nodes.startAgent(node, record, { servers, tokenFile: access.tokenFile });
+    if (pid !== null) progress.note(`agent ${node.name} starting on ${node.address} (pid ${pid}, ${record.runtime} runtime), log ${nodes.logFile(`agent-${node.name}`)}`);
+  }
+  const names = record.nodes.map((n) => n.name);
+  await until(
+    `nodes ${names.join(', ')} to be Ready (see ${context.program} logs agent-${names[0] ?? 'node-1'})`,
+    async () => {
+      const list = await apiGet<NodeList>(servers, token, '/api/v1/nodes');
+      const ready = new Set((list?.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name));
+      return names.every((n) => ready.has(n)) ? true : null;
+    },
+    flags.timeoutMs,
+    context.signal,
+  ).catch((error: unknown) => {
+    progress.fail('agents ready');
+    throw error;
+  });
+  progress.done(`agents ready: ${names.join(', ')} Ready`);
+  progress.begin('proxy ready');
+  const pid = await nodes.startProxy(record.nodes, { servers, tokenFile: access.tokenFile });
+  if (pid !== null) progress.note(`proxy starting (pid ${pid}), log ${nodes.logFile('proxy')}`);
+  // The proxy says nothing when it has synced; it is taken as ready once it runs and has logged its
+  // start: its first list comes within a round trip, and `--demo` waits for the URL anyway.
+  await until(
+    `the proxy to start (see ${context.program} logs proxy)`,
+    async () => ((await nodes.pid('proxy')) !== null && (await readFile(nodes.logFile('proxy'), 'utf8')).includes('"msg":"starting"') ? true : null),
+    flags.timeoutMs,
+    context.signal,
+    100,
+  );
+  progress.done(`proxy ready: NodePorts on ${record.nodes.map((n) => n.address).join(', ')}`);
+}
+
+/** The `cluster up` command. */
+export async function up(context: ClusterContext): Promise<void> {
+  const { control, nodes, progress, flags, say } = context;
+  const startedAt = Date.now();
+  const running = await control.running();
+  const missing = control.ids().filter((id) => !running.has(id));
+  const wantNodes = nodeSpecs(flags.agents);
+  const runningNodes = await nodes.running();
+  const missingNodes = wantNodes.filter((n) => !runningNodes.has(`agent-${n.name}`));
+  const proxyMissing = wantNodes.length > 0 && !runningNodes.has('proxy');
+  if (missing.length === 0 && missingNodes.length === 0 && !proxyMissing && !flags.demo) {
+    say(`cluster ${control.config.name} is already up (pids ${[...running.values(), ...runningNodes.values()].join(', ')}); nothing to start`);
+    await printStatus(context);
+    return;
+  }
+  await checkPorts(context, missing, missingNodes);
+  if (missing.length > 0) await startMasters(context, missing);
+  progress.begin('leader elected');
+  const statuses = await control.waitFor('a leader', (s) => agreedLeader(s) !== 0, flags.timeoutMs).catch((error: Error) => {
+    progress.fail('leader elected');
+    throw new ClusterError(ClusterErrorCode.Timeout, error.message);
+  });
+  const leader = agreedLeader(statuses);
+  progress.done(`leader elected: master ${leader} (term ${statuses.get(leader)?.term ?? '?'})`);
+  const token = await adminToken(control.config);
+  const servers = serverUrls(control.config);
+  let access: AccessFiles | null = null;
+  if (token !== null) access = await writeAccessFiles(control.config, control.runDir, token);
+  if (wantNodes.length > 0) {
+    if (access === null) throw new ClusterError(ClusterErrorCode.InvalidConfig, `cluster ${control.config.name} has no apiserver.tokenFile with an admin token: the agents and the proxy need one`);
+    const record: NodesRecord = { runtime: flags.runtime, dockerSocket: flags.dockerSocket, nodes: wantNodes };
+    await nodes.writeRecord(record);
+    await startNodes(context, record, access, servers, token);
+  }
+  let demo: DemoDeployed | null = null;
+  if (flags.demo) {
+    if (wantNodes.length === 0) throw new ClusterError(ClusterErrorCode.InvalidUsage, '--demo needs agents to run on (--agents 1 or more)');
+    progress.begin('demo app serving');
+    demo = await deployDemo({ servers, token, signal: context.signal, runtime: flags.runtime, nodeAddress: wantNodes[0]?.address ?? '127.0.1.1', timeoutMs: flags.timeoutMs }).catch((error: unknown) => {
+      progress.fail('demo app serving');
+      throw error;
+    });
+    progress.done(`demo app serving: ${demo.url} (${demo.pods.length} pods on ${[...new Set(demo.pods.map((p) => p.node))].sort().join(', ')})`);
+  }
+  say('');
+  await printStatus(context);
+  printNextSteps(context, access, demo, leader, startedAt);
+}
+
+function printNextSteps(context: ClusterContext, access: AccessFiles | null, demo: DemoDeployed | null, leader: number, startedAt: number): void {
+  const { say } = context;
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const since = process.env.RAFTPLANE_STARTED_AT === undefined ? null : ((Date.now() - Number(process.env.RAFTPLANE_STARTED_AT)) / 1000).toFixed(1);
+  say('');
+  if (demo !== null) say(`demo app: ${demo.url}`);
+  say(`cluster ${context.control.config.name} up in ${seconds} s${since === null ? '' : ` (${since} s since npm start began, build included)`}`);
+  if (access !== null) {
+    say(`\nkubeconfig for kubectl: ${access.kubeconfig}`);
+    say(`config for raftplane: ${access.cliConfig}`);
+  }
+  say('\nwhat to try next:');
+  if (demo !== null) say(`  curl ${demo.url}                      # a pod's name; again for another (round robin)`);
+  say('  npx raftplane get pods -o wide                     # the pods and their nodes');
+  say(`  npx raftplane cluster status                       # masters, leader, nodes`);
+  say(`  npx raftplane cluster kill ${leader}                        # SIGKILL the leader: a new one is elected, the app keeps serving`);
+  say(`  npx raftplane cluster start ${leader}                       # and it comes back as a follower`);
+  if (access !== null) say(`  kubectl --kubeconfig ${access.kubeconfig} get nodes`);
+  say(`  ${context.program.startsWith('npm') ? 'npm run cluster -- down' : 'npm stop'}                                           # stop everything`);
+}
