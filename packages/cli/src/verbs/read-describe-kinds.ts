@@ -57,6 +57,7 @@ export function describeNode(node: Node, pods: readonly Pod[], events: readonly 
     text.line(0, label);
     for (const key of Object.keys(list ?? {}).sort()) text.line(1, `${key}:`, String(list?.[key] ?? ''));
   }
+  describeSystemInfo(text, node);
   const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   text.line(0, 'Non-terminated Pods:', `(${running.length} in total)`);
   text.line(1, 'Namespace', 'Name', 'CPU Requests', 'Memory Requests', 'Age');
@@ -71,21 +72,36 @@ export function describeNode(node: Node, pods: readonly Pod[], events: readonly 
   return text.toString();
 }
 
+/** System Info, from what the agent reported (empty before it has). */
+function describeSystemInfo(text: DescribeText, node: Node): void {
+  const info = node.status?.nodeInfo;
+  text.line(0, 'System Info:');
+  text.line(1, 'Machine ID:', info?.machineID ?? '');
+  text.line(1, 'Kernel Version:', info?.kernelVersion ?? '');
+  text.line(1, 'OS Image:', info?.osImage ?? '');
+  text.line(1, 'Operating System:', info?.operatingSystem ?? '');
+  text.line(1, 'Architecture:', info?.architecture ?? '');
+  text.line(1, 'Container Runtime Version:', info?.containerRuntimeVersion ?? '');
+  text.line(1, 'Kubelet Version:', info?.kubeletVersion ?? '');
+  text.line(0, 'PodCIDR:', node.spec?.podCIDR ?? '');
+}
+
 /** The Pod Template section of a workload: labels, then each container's image, ports and environment. */
 function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
   text.line(0, 'Pod Template:');
   text.map(1, 'Labels:', template?.metadata?.labels);
   text.line(1, 'Containers:');
   for (const container of template?.spec?.containers ?? []) {
-    text.line(2, ` ${container.name}:`);
-    text.line(2, '  Image:', container.image ?? '');
+    // kubectl indents a template's container names by one space more than their section.
+    text.line(1, ` ${container.name}:`);
+    text.line(2, 'Image:', container.image ?? '');
     const ports = container.ports ?? [];
-    text.line(2, '  Port:', ports.length === 0 ? '<none>' : ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
+    text.line(2, 'Port:', ports.length === 0 ? '<none>' : ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
     const env = container.env ?? [];
-    if (env.length === 0) text.line(2, '  Environment:', '<none>');
+    if (env.length === 0) text.line(2, 'Environment:', '<none>');
     else {
-      text.line(2, '  Environment:');
-      for (const e of env) text.line(3, `  ${e.name}:`, e.value ?? '');
+      text.line(2, 'Environment:');
+      for (const e of env) text.line(3, `${e.name}:`, e.value ?? '');
     }
   }
   const volumes = template?.spec?.volumes ?? [];

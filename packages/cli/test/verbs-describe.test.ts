@@ -1,0 +1,270 @@
+// raftplane describe against an in-process master (scheduler and controllers on): kubectl's text
+// for pods, nodes, deployments, services and other kinds, with their events, and every error.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedServer, forbiddingServer, linesOf } from './support/read-output.js';
+import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+
+let cluster: VerbCluster;
+const describeVerb = (...argv: string[]) => runVerbAgainst(cluster.server, 'describe', argv);
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+const heartbeat = '2026-01-02T03:04:05Z';
+
+beforeAll(async () => {
+  cluster = await startVerbCluster();
+  const c = cluster.client;
+  await c.resource('namespaces').create({ metadata: { name: 'shop' } });
+  await c.resource('nodes').create({ metadata: { name: 'node-a', labels: { 'node-role.kubernetes.io/worker': '' } }, spec: { taints: [{ key: 'dedicated', value: 'web', effect: 'NoSchedule' }] } });
+  const node = await c.resource('nodes').get('node-a');
+  await c.resource('nodes').updateStatus({
+    ...node,
+    status: {
+      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'node-a' }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'agent is posting ready status', lastHeartbeatTime: heartbeat, lastTransitionTime: heartbeat }],
+    },
+  });
+  const pods = c.resource('pods', 'shop');
+  await pods.create({
+    metadata: { name: 'web-1', labels: { app: 'web', tier: 'fe' }, annotations: { note: 'hi' } },
+    spec: {
+      nodeName: 'node-a',
+      containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], env: [{ name: 'MODE', value: 'prod' }], volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }], resources: { requests: { cpu: '250m', memory: '64Mi' } } }],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    },
+  });
+  const web1 = await pods.get('web-1');
+  await pods.updateStatus({
+    ...web1,
+    status: {
+      phase: 'Running',
+      hostIP: '127.0.0.1',
+      podIP: '10.1.0.7',
+      podIPs: [{ ip: '10.1.0.7' }],
+      startTime: '2026-11-26T21:53:06Z',
+      conditions: [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }],
+      containerStatuses: [{ name: 'web', ready: true, restartCount: 1, image: 'nginx', imageID: 'sha256:abc', containerID: 'process://42', state: { running: { startedAt: '2026-11-26T21:54:00Z' } }, lastState: { terminated: { exitCode: 137, reason: 'Error', startedAt: '2026-11-26T21:53:10Z', finishedAt: '2026-11-26T21:53:59Z' } } }],
+    },
+  });
+  const events = c.resource('events', 'shop');
+  await events.create({ metadata: { name: 'web-1.a' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'Scheduled', message: 'Successfully assigned shop/web-1 to node-a', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(5), count: 1 });
+  await events.create({ metadata: { name: 'web-1.b' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'BackOff', message: 'Back-off restarting failed container', type: 'Warning', source: { component: 'agent' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(3), count: 3 });
+  // An event about another object with the same name must not show.
+  await events.create({ metadata: { name: 'web.svc' }, involvedObject: { kind: 'Service', name: 'web-1', namespace: 'shop' }, reason: 'Other', message: 'not about the pod', type: 'Normal', firstTimestamp: daysAgo(1), lastTimestamp: daysAgo(1), count: 1 });
+  await c.resource('deployments', 'shop').create({ metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } } });
+  await c.resource('services', 'shop').create({ metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+  await c.resource('configmaps', 'shop').create({ metadata: { name: 'settings', labels: { app: 'web' } }, data: { mode: 'fast' } });
+}, 30_000);
+afterAll(async () => cluster?.stop());
+
+/** Polls `describe` until `predicate` holds for its output (controllers work in the background). */
+async function describeUntil(argv: string[], predicate: (stdout: string) => boolean): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const run = await describeVerb(...argv);
+    if (run.code === 0 && predicate(run.stdout)) return run.stdout;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`describe ${argv.join(' ')} never matched`);
+}
+
+describe('pods', () => {
+  it('prints every section as kubectl describe pod does', async () => {
+    const run = await describeVerb('pod', 'web-1', '-n', 'shop');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(linesOf(run.stdout)).toEqual([
+      'Name:             web-1',
+      'Namespace:        shop',
+      'Priority:         0',
+      'Service Account:  default',
+      'Node:             node-a/127.0.0.1',
+      'Start Time:       Thu, 26 Nov 2026 21:53:06 +0000',
+      'Labels:           app=web',
+      '                  tier=fe',
+      'Annotations:      note: hi',
+      'Status:           Running',
+      'IP:               10.1.0.7',
+      'IPs:',
+      '  IP:  10.1.0.7',
+      'Containers:',
+      '  web:',
+      '    Container ID:   process://42',
+      '    Image:          nginx',
+      '    Image ID:       sha256:abc',
+      '    Port:           80/TCP',
+      '    State:          Running',
+      '      Started:      Thu, 26 Nov 2026 21:54:00 +0000',
+      '    Last State:     Terminated',
+      '      Reason:       Error',
+      '      Exit Code:    137',
+      '      Started:      Thu, 26 Nov 2026 21:53:10 +0000',
+      '      Finished:     Thu, 26 Nov 2026 21:53:59 +0000',
+      '    Ready:          True',
+      '    Restart Count:  1',
+      '    Environment:',
+      '      MODE:  prod',
+      '    Mounts:',
+      '      /data from data (ro)',
+      'Conditions:',
+      '  Type          Status',
+      '  Ready         True',
+      '  PodScheduled  True',
+      'Volumes:',
+      '  data:',
+      "    Type:        EmptyDir (a temporary directory that shares a pod's lifetime)",
+      '    Medium:      ',
+      'QoS Class:       BestEffort',
+      'Node-Selectors:  <none>',
+      'Tolerations:     <none>',
+      'Events:',
+      '  Type     Reason     Age              From               Message',
+      '  ----     ------     ----             ----               -------',
+      '  Normal   Scheduled  5d               default-scheduler  Successfully assigned shop/web-1 to node-a',
+      '  Warning  BackOff    3d (x3 over 5d)  agent              Back-off restarting failed container',
+    ]);
+  });
+
+  it('falls back to every object whose name starts with the one given, two blank lines apart', async () => {
+    await cluster.client.resource('pods', 'shop').create({ metadata: { name: 'web-2' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } });
+    // The scheduler cannot place web-2 (node-a is tainted) and records why: describe shows its event.
+    const text = await describeUntil(['pods', 'web', '-n', 'shop'], (out) => out.includes('FailedScheduling'));
+    const parts = text.split('\n\n\n');
+    expect(parts.map((p) => p.split('\n')[0])).toEqual(['Name:             web-1', 'Name:             web-2']);
+    expect(linesOf(parts[1] ?? '').slice(-4)).toEqual([
+      'Events:',
+      expect.stringMatching(/^ {2}Type {5}Reason {12}Age +From {15}Message$/),
+      expect.stringMatching(/^ {2}---- {5}------ {12}---- +---- {15}-------$/),
+      expect.stringMatching(/^ {2}Warning {2}FailedScheduling {2}\d+s +default-scheduler {2}0\/1 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: web\}\.$/),
+    ]);
+  });
+
+  it('describes every object a selector picks', async () => {
+    const run = await describeVerb('pods', '-n', 'shop', '-l', 'tier=fe');
+    expect(run.stdout.split('\n\n\n')).toHaveLength(1);
+    expect(run.stdout.startsWith('Name:             web-1\n')).toBe(true);
+  });
+});
+
+describe('nodes, deployments, services and other kinds', () => {
+  it('prints a node with its conditions, addresses, capacity and the pods it runs', async () => {
+    const lines = linesOf((await describeVerb('node/node-a')).stdout);
+    expect(lines.slice(0, 3)).toEqual(['Name:               node-a', 'Roles:              worker', 'Labels:             node-role.kubernetes.io/worker=']);
+    expect(lines[4]).toMatch(/^CreationTimestamp: {2}\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+    expect(lines).toContain('Taints:             dedicated=web:NoSchedule');
+    expect(lines).toContain('Unschedulable:      false');
+    const conditions = lines.indexOf('Conditions:');
+    expect(lines.slice(conditions + 1, conditions + 4)).toEqual([
+      '  Type   Status  LastHeartbeatTime                LastTransitionTime               Reason      Message',
+      '  ----   ------  -----------------                ------------------               ------      -------',
+      '  Ready  True    Fri, 02 Jan 2026 03:04:05 +0000  Fri, 02 Jan 2026 03:04:05 +0000  AgentReady  agent is posting ready status',
+    ]);
+    const addresses = lines.indexOf('Addresses:');
+    expect(lines.slice(addresses, addresses + 7)).toEqual(['Addresses:', '  InternalIP:  127.0.0.1', '  Hostname:    node-a', 'Capacity:', '  cpu:     4', '  memory:  8Gi', '  pods:    110']);
+    const pods = lines.findIndex((l) => l.startsWith('Non-terminated Pods:'));
+    // One tabwriter run from System Info to Events, as in kubectl: the widest label sets the column.
+    expect(lines.slice(pods - 9, pods)).toEqual([
+      'System Info:',
+      '  Machine ID:                 ',
+      '  Kernel Version:             ',
+      '  OS Image:                   ',
+      '  Operating System:           ',
+      '  Architecture:               ',
+      '  Container Runtime Version:  ',
+      '  Kubelet Version:            ',
+      'PodCIDR:                      ',
+    ]);
+    expect(lines[pods]).toBe('Non-terminated Pods:          (1 in total)');
+    expect(lines[pods + 1]).toBe('  Namespace                   Name   CPU Requests  Memory Requests  Age');
+    expect(lines[pods + 3]).toMatch(/^ {2}shop {24}web-1 {2}250m \(6%\) {5}64Mi \(0%\) {8}\d+s$/);
+    expect(lines.at(-1)).toBe('Events:                       <none>');
+  });
+
+  it('prints a deployment with its replicas line, template, conditions and ReplicaSets', async () => {
+    const text = await describeUntil(['deploy', 'api', '-n', 'shop'], (out) => /NewReplicaSet: +api-\w+ \(2\/2 replicas created\)/.test(out) && out.includes('ScalingReplicaSet'));
+    const lines = linesOf(text);
+    expect(lines).toContain('Selector:               app=api');
+    expect(lines).toContain('Replicas:               2 desired | 2 updated | 2 total | 0 available | 2 unavailable');
+    expect(lines).toContain('StrategyType:           RollingUpdate');
+    expect(lines).toContain('RollingUpdateStrategy:  25% max unavailable, 25% max surge');
+    const template = lines.indexOf('Pod Template:');
+    expect(lines.slice(template, template + 8)).toEqual(['Pod Template:', '  Labels:  app=api', '  Containers:', '   api:', '    Image:        api:1', '    Port:         <none>', '    Environment:  <none>', '  Volumes:        <none>']);
+    expect(lines).toContain('OldReplicaSets:  <none>');
+    expect(lines.find((l) => l.includes('ScalingReplicaSet'))).toMatch(/^ {2}Normal {2}ScalingReplicaSet {2}\d+s +deployment-controller {2}Scaled up replica set api-\w+ to 2$/);
+  });
+
+  it('names the old ReplicaSet while a rollout is stuck on unready pods', async () => {
+    await cluster.client.resource('deployments', 'shop').patch('api', 'merge', { spec: { template: { spec: { containers: [{ name: 'api', image: 'api:2' }] } } } });
+    const text = await describeUntil(['deploy', 'api', '-n', 'shop'], (out) => /OldReplicaSets: +api-\w+ \(\d\/\d replicas created\)/.test(out));
+    const newRs = /NewReplicaSet: +(api-\w+)/.exec(text)?.[1];
+    const oldRs = /OldReplicaSets: +(api-\w+)/.exec(text)?.[1];
+    expect(newRs).toBeDefined();
+    expect(oldRs).not.toBe(newRs);
+  });
+
+  it('prints a service with its ports, node port and endpoints', async () => {
+    const lines = linesOf((await describeVerb('svc', 'web', '-n', 'shop')).stdout);
+    expect(lines.map((l) => l.replace(/\d+\.\d+\.\d+\.\d+/g, '<ip>').replace(/\b3\d{4}\b/, '<port>'))).toEqual([
+      'Name:                     web',
+      'Namespace:                shop',
+      'Labels:                   <none>',
+      'Annotations:              <none>',
+      'Selector:                 app=web',
+      'Type:                     NodePort',
+      'IP Family Policy:         SingleStack',
+      'IP Families:              IPv4',
+      'IP:                       <ip>',
+      'IPs:                      <ip>',
+      'Port:                     http  80/TCP',
+      'TargetPort:               8080/TCP',
+      'NodePort:                 http  <port>/TCP',
+      expect.stringMatching(/^Endpoints: {16}(<none>|<ip>:8080)$/),
+      'Session Affinity:         None',
+      'External Traffic Policy:  Cluster',
+      'Events:                   <none>',
+    ]);
+  });
+
+  it('prints other kinds generically: metadata, the object as YAML, events', async () => {
+    expect((await describeVerb('cm', 'settings', '-n', 'shop')).stdout).toBe(
+      ['Name:         settings', 'Namespace:    shop', 'Labels:       app=web', 'Annotations:  <none>', 'API Version:  v1', 'Kind:         ConfigMap', 'data:', '  mode: fast', 'Events:  <none>', ''].join('\n'),
+    );
+  });
+});
+
+describe('errors', () => {
+  it('reports a missing object as kubectl does', async () => {
+    expect(await describeVerb('pod', 'nope', '-n', 'shop')).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): pods "nope" not found\n' });
+  });
+
+  it('names the closest resource type for an unknown one', async () => {
+    expect(await describeVerb('nodez', 'x')).toEqual({ code: 1, stdout: '', stderr: 'the server doesn\'t have a resource type "nodez" (did you mean "nodes"?)\n' });
+  });
+
+  it('names the endpoint tried when the cluster cannot be reached', async () => {
+    const closed = await closedServer();
+    const run = await runVerbAgainst(closed, 'describe', ['pod', 'x']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${closed} \\(`));
+  });
+
+  it('prints a Forbidden answer as kubectl does', async () => {
+    const fake = await forbiddingServer();
+    try {
+      const run = await runVerbAgainst(fake.server, 'describe', ['pod', 'x']);
+      expect(run).toEqual({ code: 1, stdout: '', stderr: 'Error from server (Forbidden): pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "default"\n' });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('rejects unknown flags and missing arguments; --help lists the flags', async () => {
+    expect((await describeVerb('pod', 'x', '--bogus')).stderr).toBe('unknown flag --bogus for raftplane describe (see --help)\n');
+    expect((await describeVerb()).stderr).toBe('you must specify the type of resource to describe, e.g. raftplane describe pod web-1 (see --help)\n');
+    expect((await describeVerb('pod', 'x', '-l', 'a=b')).stderr).toBe('name cannot be provided when a selector is specified\n');
+    const help = linesOf((await describeVerb('--help')).stdout);
+    expect(help[0]).toBe('usage: raftplane describe <type> <name-or-prefix>... [flags]');
+    for (const flag of ['-l, --selector <selector>', '-A, --all-namespaces', '-n, --namespace <namespace>', '-h, --help']) {
+      expect(help.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
+    }
+  });
+});
