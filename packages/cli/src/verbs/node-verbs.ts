@@ -1,0 +1,141 @@
+// `raftplane cordon|uncordon|drain NODE`: kubectl's node maintenance. Cordon marks the node
+// unschedulable; drain cordons, then removes its pods with kubectl's filters (DaemonSet pods,
+// pods no controller would replace, pods with emptyDir data) and waits until they are gone.
+// raftplane serves no pods/eviction subresource (no PodDisruptionBudgets to consult), so drain
+// deletes pods, as `kubectl drain --disable-eviction` does.
+
+import { hasStatusReason, type Node, type Pod } from '@raftplane/api';
+import { parseDurationMs } from '../duration.js';
+import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
+import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { drainPlan, type DrainFilters } from './write-drain-plan.js';
+import { deleteObject, dryRunSuffix, forEachReporting, parseDryRun, patchObject, type DryRun } from './write-support.js';
+import { waitForObject } from './write-wait.js';
+
+const cordonFlags = { selector: { type: 'string', short: 'l' }, 'dry-run': { type: 'string' } } as const;
+
+function nodesClient(session: Session) {
+  return session.client.resource('nodes');
+}
+
+/** The nodes the arguments name (or -l selects), read now. */
+async function selectNodes(session: Session, names: readonly string[], selector: string | undefined, signal: AbortSignal): Promise<Node[]> {
+  if (selector !== undefined) return (await nodesClient(session).listAll({ labelSelector: selector, signal })).items;
+  return Promise.all(names.map((name) => nodesClient(session).get(name, { signal })));
+}
+
+/** Sets spec.unschedulable; prints `node/n1 cordoned` or `already cordoned`, as kubectl does. */
+async function setUnschedulable(session: Session, node: Node, unschedulable: boolean, dryRun: DryRun, io: VerbIO): Promise<void> {
+  const name = node.metadata.name ?? '';
+  const word = unschedulable ? 'cordoned' : 'uncordoned';
+  if ((node.spec?.unschedulable === true) === unschedulable) {
+    io.stdout.write(`node/${name} already ${word}\n`);
+    return;
+  }
+  // false is spelled by removing the field, as kubectl's patch (omitempty) does.
+  if (dryRun !== 'client') await patchObject(session, nodeInfo(session), undefined, name, 'strategic', { spec: { unschedulable: unschedulable ? true : null } }, dryRun, io.signal);
+  io.stdout.write(`node/${name} ${word}${dryRunSuffix(dryRun)}\n`);
+}
+
+function nodeInfo(session: Session) {
+  return nodesClient(session).info;
+}
+
+function cordonVerb(verb: 'cordon' | 'uncordon', unschedulable: boolean): Verb {
+  return async (argv, io) => {
+    const { values, positionals } = parseVerbArgs(verb, argv, cordonFlags);
+    const selector = values.selector as string | undefined;
+    if (positionals.length === 0 && selector === undefined) throw new CliError(CliErrorCode.InvalidArgument, `${verb} needs a node name (raftplane ${verb} NODE) or -l selector`);
+    const dryRun = parseDryRun(values['dry-run'] as string | undefined);
+    return withSession(values, io, async (session) => {
+      const nodes = await selectNodes(session, positionals, selector, io.signal);
+      if (nodes.length === 0) {
+        io.stderr.write('No resources found\n');
+        return 0;
+      }
+      return forEachReporting(nodes, session, io, (node) => setUnschedulable(session, node, unschedulable, dryRun, io));
+    });
+  };
+}
+
+export const cordon = cordonVerb('cordon', true);
+export const uncordon = cordonVerb('uncordon', false);
+
+const drainFlags = {
+  ...cordonFlags,
+  'ignore-daemonsets': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'delete-emptydir-data': { type: 'boolean' },
+  'disable-eviction': { type: 'boolean' },
+  'grace-period': { type: 'string' },
+  timeout: { type: 'string' },
+  'pod-selector': { type: 'string' },
+} as const;
+
+export const drain: Verb = async (argv, io) => {
+  const { values, positionals } = parseVerbArgs('drain', argv, drainFlags);
+  if (positionals.length !== 1 && values.selector === undefined) throw new CliError(CliErrorCode.InvalidArgument, 'drain needs exactly one node name (raftplane drain NODE) or -l selector');
+  const dryRun = parseDryRun(values['dry-run'] as string | undefined);
+  const grace = values['grace-period'] === undefined ? -1 : Number(values['grace-period']);
+  if (!Number.isSafeInteger(grace) || grace < -1) throw invalidFlag('grace-period', `must be an integer >= -1, got ${JSON.stringify(values['grace-period'])}`);
+  const timeoutMs = values.timeout === undefined ? undefined : parseDurationMs(values.timeout as string);
+  if (timeoutMs === null) throw invalidFlag('timeout', `must be a duration (30s, 5m), got ${JSON.stringify(values.timeout)}`);
+  const filters: DrainFilters = { ignoreDaemonSets: values['ignore-daemonsets'] === true, force: values.force === true, deleteEmptyDirData: values['delete-emptydir-data'] === true };
+  return withSession(values, io, async (session) => {
+    const nodes = await selectNodes(session, positionals, values.selector as string | undefined, io.signal);
+    return forEachReporting(nodes, session, io, async (node) => {
+      await setUnschedulable(session, node, true, dryRun, io);
+      await drainNode(session, node.metadata.name ?? '', { filters, dryRun, grace, timeoutMs: timeoutMs === 0 ? undefined : timeoutMs, podSelector: values['pod-selector'] as string | undefined }, io);
+    });
+  });
+};
+
+interface DrainOptions {
+  readonly filters: DrainFilters;
+  readonly dryRun: DryRun;
+  /** -1: each pod's own terminationGracePeriodSeconds. */
+  readonly grace: number;
+  readonly timeoutMs: number | undefined;
+  readonly podSelector: string | undefined;
+}
+
+async function drainNode(session: Session, name: string, options: DrainOptions, io: VerbIO): Promise<void> {
+  const list = await session.client.resource('pods').listAll({ fieldSelector: `spec.nodeName=${name}`, ...(options.podSelector === undefined ? {} : { labelSelector: options.podSelector }), signal: io.signal });
+  const plan = drainPlan(list.items, options.filters);
+  if (plan.errors.length > 0) {
+    const joined = plan.errors.length === 1 ? plan.errors[0] : `[${plan.errors.join(', ')}]`;
+    throw new CliError(CliErrorCode.InvalidArgument, [`unable to drain node "${name}" due to error: ${joined}, continuing command...`, 'There are pending nodes to be drained:', ` ${name}`, ...plan.errors].join('\n'));
+  }
+  for (const warning of plan.warnings) io.stderr.write(`Warning: ${warning}\n`);
+  const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  for (const pod of plan.remove) await removePod(session, pod, options, deadline, io);
+  io.stdout.write(`node/${name} drained${dryRunSuffix(options.dryRun)}\n`);
+}
+
+/** Deletes one pod and waits until it is gone (or replaced under its name by another uid). */
+async function removePod(session: Session, pod: Pod, options: DrainOptions, deadline: number | undefined, io: VerbIO): Promise<void> {
+  const name = pod.metadata.name ?? '';
+  const namespace = pod.metadata.namespace ?? '';
+  const pods = session.client.resource('pods', namespace);
+  if (options.dryRun === 'client') {
+    io.stdout.write(`pod/${name} deleted (dry run)\n`);
+    return;
+  }
+  const grace = options.grace >= 0 ? { gracePeriodSeconds: options.grace } : {};
+  if (options.dryRun === 'server') {
+    await deleteObject(session, pods.info, namespace, name, grace, 'server', io.signal);
+    io.stdout.write(`pod/${name} deleted (server dry run)\n`);
+    return;
+  }
+  try {
+    await pods.delete(name, { ...grace, preconditions: { uid: pod.metadata.uid ?? '' }, signal: io.signal });
+  } catch (error) {
+    // Gone already (NotFound), or replaced by a pod of another uid (the precondition's Conflict): the wait below sees it.
+    if (!hasStatusReason(error, 'NotFound') && !hasStatusReason(error, 'Conflict')) throw error;
+  }
+  const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+  const gone = await waitForObject(pods, name, (o) => (o === null || o.metadata.uid !== pod.metadata.uid ? true : undefined), { signal: io.signal, timeoutMs, what: `pods/${name} in namespace "${namespace}"` });
+  if (gone !== true) throw new CliError(CliErrorCode.InvalidArgument, `drain was interrupted while waiting for pod "${name}" in namespace "${namespace}" to terminate`);
+  io.stdout.write(`pod/${name} deleted\n`);
+}
+
