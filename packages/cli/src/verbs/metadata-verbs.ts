@@ -1,0 +1,123 @@
+// `raftplane label|annotate TYPE NAME key=value key-`: kubectl's metadata verbs. A key that is
+// already set is refused unless --overwrite (even with the same value, as kubectl refuses); a
+// trailing `-` removes a key. The change goes as a JSON merge patch of metadata alone, holding
+// --resource-version when one is given.
+
+import type { KubeObject, ResourceInfo } from '@raftplane/api';
+import { CliError, CliErrorCode } from '../errors.js';
+import { loadManifests } from './manifests.js';
+import { parseResourceArgs } from './resource-words.js';
+import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { manifestFlags } from './write-flags.js';
+import { dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
+
+const flags = {
+  ...manifestFlags,
+  overwrite: { type: 'boolean' },
+  selector: { type: 'string', short: 'l' },
+  all: { type: 'boolean' },
+  'resource-version': { type: 'string' },
+  'dry-run': { type: 'string' },
+} as const;
+
+type Field = 'labels' | 'annotations';
+
+interface Changes {
+  readonly set: ReadonlyMap<string, string>;
+  readonly remove: readonly string[];
+}
+
+interface Target {
+  readonly info: ResourceInfo;
+  readonly namespace: string | undefined;
+  readonly name: string;
+}
+
+/** kubectl's split: the first argument that is `k=v` or `k-` starts the changes. */
+export function parseChanges(args: readonly string[], what: 'label' | 'annotation'): { resources: string[]; changes: Changes } {
+  const first = args.findIndex((a) => a.includes('=') || a.endsWith('-'));
+  const resources = first === -1 ? [...args] : args.slice(0, first);
+  const set = new Map<string, string>();
+  const remove: string[] = [];
+  for (const arg of first === -1 ? [] : args.slice(first)) {
+    const eq = arg.indexOf('=');
+    if (eq > 0) set.set(arg.slice(0, eq), arg.slice(eq + 1));
+    else if (eq === -1 && arg.endsWith('-') && arg.length > 1) remove.push(arg.slice(0, -1));
+    else throw new CliError(CliErrorCode.InvalidArgument, `invalid ${what} spec: ${arg}`);
+  }
+  for (const key of remove) {
+    if (set.has(key)) throw new CliError(CliErrorCode.InvalidArgument, `can not both modify and remove ${what === 'label' ? 'a label' : 'an annotation'} in the same command`);
+  }
+  if (set.size === 0 && remove.length === 0) throw new CliError(CliErrorCode.InvalidArgument, `at least one ${what} update is required`);
+  return { resources, changes: { set, remove } };
+}
+
+function metadataVerb(verb: 'label' | 'annotate', field: Field): Verb {
+  const what: ChangeOptions['what'] = verb === 'label' ? 'label' : 'annotation';
+  return async (argv, io) => {
+    const { values, positionals } = parseVerbArgs(verb, argv, flags);
+    const dryRun = parseDryRun(values['dry-run'] as string | undefined);
+    const { resources, changes } = parseChanges(positionals, what);
+    const files = (values.filename as string[] | undefined) ?? [];
+    const manifests = files.length === 0 ? [] : await loadManifests({ paths: files, recursive: values.recursive === true, stdin: io.stdin });
+    if (files.length > 0 && resources.length > 0) throw new CliError(CliErrorCode.InvalidArgument, 'cannot specify both resources and -f: give one or the other');
+    if (files.length === 0 && resources.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'one or more resources must be specified as <resource> <name> or <resource>/<name>');
+    const pairs = parseResourceArgs(resources);
+    const selecting = values.selector !== undefined || values.all === true;
+    if (!selecting && pairs.some((p) => p.name === undefined)) throw new CliError(CliErrorCode.InvalidArgument, 'resource(s) were provided, but no name was specified');
+    return withSession(values, io, async (session) => {
+      const targets: Target[] = manifests.map((manifest) => {
+        const info = resourceOfManifest(manifest);
+        return { info, namespace: namespaceOf(info, manifest.object, session, values.namespace as string | undefined), name: nameOf(manifest, info) };
+      });
+      for (const { info, name } of pairs) {
+        const namespace = info.namespaced ? session.namespace : undefined;
+        if (name !== undefined) targets.push({ info, namespace, name });
+        else for (const item of (await session.client.resourceFor(info, namespace).listAll({ ...(values.all === true ? {} : { labelSelector: values.selector as string }), signal: io.signal })).items) targets.push({ info, namespace, name: item.metadata.name ?? '' });
+      }
+      const options: ChangeOptions = { field, what, overwrite: values.overwrite === true, resourceVersion: values['resource-version'] as string | undefined, dryRun };
+      return forEachReporting(targets, session, io, (target) => changeOne(session, target, changes, options, io));
+    });
+  };
+}
+
+interface ChangeOptions {
+  readonly field: Field;
+  readonly what: 'label' | 'annotation';
+  readonly overwrite: boolean;
+  readonly resourceVersion: string | undefined;
+  readonly dryRun: DryRun;
+}
+
+async function changeOne(session: Session, target: Target, changes: Changes, options: ChangeOptions, io: VerbIO): Promise<void> {
+  const live: KubeObject = await session.client.resourceFor(target.info, target.namespace).get(target.name, { signal: io.signal });
+  const current = live.metadata[options.field] ?? {};
+  if (!options.overwrite) {
+    for (const key of changes.set.keys()) {
+      const value = current[key];
+      if (value !== undefined) throw new CliError(CliErrorCode.InvalidArgument, `'${key}' already has a value (${value}), and --overwrite is false`);
+    }
+  }
+  const patch: Record<string, string | null> = {};
+  for (const [key, value] of changes.set) patch[key] = value;
+  for (const key of changes.remove) {
+    if (current[key] === undefined && options.what === 'label') io.stderr.write(`label "${key}" not found.\n`);
+    patch[key] = null;
+  }
+  const metadata: Record<string, unknown> = { [options.field]: patch };
+  if (options.resourceVersion !== undefined) metadata.resourceVersion = options.resourceVersion;
+  if (options.dryRun !== 'client') await patchObject(session, target.info, target.namespace, target.name, 'merge', { metadata }, options.dryRun, io.signal);
+  io.stdout.write(`${objectRef(target.info, target.name)} ${outcome(current, changes, options)}${dryRunSuffix(options.dryRun)}\n`);
+}
+
+/** kubectl's words: annotate always says "annotated"; label says whether anything changed. */
+function outcome(current: Readonly<Record<string, string>>, changes: Changes, options: ChangeOptions): string {
+  if (options.field === 'annotations') return 'annotated';
+  const added = [...changes.set].some(([key, value]) => current[key] !== value);
+  const removed = changes.remove.some((key) => current[key] !== undefined);
+  if (!added && !removed) return 'not labeled';
+  return !added && removed ? 'unlabeled' : 'labeled';
+}
+
+export const label = metadataVerb('label', 'labels');
+export const annotate = metadataVerb('annotate', 'annotations');
