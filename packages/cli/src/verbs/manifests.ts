@@ -45,12 +45,11 @@ function invalid(message: string): CliError {
 /** Every object the sources hold, in order (files of a directory sorted by name). */
 export async function loadManifests(sources: ManifestSources): Promise<Manifest[]> {
   if (sources.paths.length === 0) throw new CliError(CliErrorCode.MissingFlag, 'must specify one of -f and -k', '-f');
+  // Checked before reading: a second read of stdin would wait for ever on an ended stream.
+  if (sources.paths.filter((p) => p === '-').length > 1) throw new CliError(CliErrorCode.InvalidArgument, 'stdin (-f -) can be given only once');
   const manifests: Manifest[] = [];
-  let stdinRead = false;
   for (const path of sources.paths) {
     if (path === '-') {
-      if (stdinRead) throw new CliError(CliErrorCode.InvalidArgument, 'stdin (-f -) can be given only once');
-      stdinRead = true;
       manifests.push(...parseManifestText(await readStdin(sources.stdin), 'STDIN'));
     } else {
       for (const file of await manifestFiles(path, sources.recursive)) manifests.push(...parseManifestText(await readManifestFile(file), file));
