@@ -78,6 +78,33 @@ describe('apply -f: three-way merge', () => {
   });
 });
 
+describe('apply -f: what the server and others set', () => {
+  it('leaves a Service\'s allocated clusterIP alone: unchanged, then configured for a new port', async () => {
+    const service = (port: number) => `apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: ${port}}\n`;
+    const path = await file('svc.yaml', service(80));
+    expect((await apply(['-f', path])).stdout).toBe('service/svc created\n');
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'service/svc unchanged\n', stderr: '' });
+    await file('svc.yaml', service(8080));
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'service/svc configured\n', stderr: '' });
+    const live = await cluster.client.resource('services', 'default').get('svc');
+    expect(live.spec?.ports?.map((p) => p.port)).toEqual([8080]);
+    expect(live.spec?.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  });
+
+  it('warns once when the live object was not made by apply, then merges', async () => {
+    await cluster.client.resource('configmaps', 'default').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'imperative' }, data: { a: '1' } });
+    const path = await file('imperative.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: imperative}\ndata: {b: "2"}\n');
+    expect(await apply(['-f', path])).toEqual({
+      code: 0,
+      stdout: 'configmap/imperative configured\n',
+      stderr:
+        'Warning: resource configmaps/imperative is missing the kubectl.kubernetes.io/last-applied-configuration annotation which is required by raftplane apply. raftplane apply should only be used on resources created declaratively by either raftplane create --save-config or raftplane apply. The missing annotation will be patched automatically.\n',
+    });
+    expect(await apply(['-f', path])).toEqual({ code: 0, stdout: 'configmap/imperative unchanged\n', stderr: '' });
+    expect((await cluster.client.resource('configmaps', 'default').get('imperative')).data).toEqual({ a: '1', b: '2' });
+  });
+});
+
 describe('apply -f: sources', () => {
   it('applies every document of a multi-document file, skipping empty ones', async () => {
     const text = ['---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: one}', 'data: {a: "1"}', '---', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: two}', ''].join('\n');

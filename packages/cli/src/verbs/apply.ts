@@ -3,9 +3,9 @@
 // last, what the manifest says now and what is live (@raftplane/api three-way-merge.ts), so a field
 // dropped from the manifest is removed and fields others set are kept.
 
-import { hasStatusReason, kindsWithPatchStrategies, kubectlApplyPatch, withLastAppliedConfiguration, type KubeObject } from '@raftplane/api';
+import { hasStatusReason, kindsWithPatchStrategies, kubectlApplyPatch, lastAppliedAnnotation, lastAppliedConfiguration, qualifiedResource, withLastAppliedConfiguration, type KubeObject } from '@raftplane/api';
 import { loadManifests, type Manifest } from './manifests.js';
-import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { parseVerbArgs, withSession, type Session, type Verb } from './session.js';
 import { createObject, dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
 import { manifestFlags, outputName } from './write-flags.js';
 
@@ -20,7 +20,7 @@ export const apply: Verb = async (argv, io) => {
   for (const manifest of manifests) resourceOfManifest(manifest);
   return withSession(values, io, (session) =>
     forEachReporting(manifests, session, io, async (manifest) => {
-      const outcome = await applyOne(session, manifest, values.namespace as string | undefined, dryRun, io.signal);
+      const outcome = await applyOne(session, manifest, values.namespace as string | undefined, dryRun, io.signal, (line) => io.stderr.write(`${line}\n`));
       io.stdout.write(printName ? `${outcome.ref}\n` : `${outcome.ref} ${outcome.verb}${outcome.verb === 'unchanged' ? '' : dryRunSuffix(dryRun)}\n`);
     }),
   );
@@ -31,7 +31,7 @@ interface Outcome {
   readonly verb: 'created' | 'configured' | 'unchanged';
 }
 
-async function applyOne(session: Session, manifest: Manifest, explicitNamespace: string | undefined, dryRun: DryRun, signal: AbortSignal): Promise<Outcome> {
+async function applyOne(session: Session, manifest: Manifest, explicitNamespace: string | undefined, dryRun: DryRun, signal: AbortSignal, warn: (line: string) => void): Promise<Outcome> {
   const info = resourceOfManifest(manifest);
   const namespace = namespaceOf(info, manifest.object, session, explicitNamespace);
   const name = nameOf(manifest, info);
@@ -47,6 +47,10 @@ async function applyOne(session: Session, manifest: Manifest, explicitNamespace:
     const body = withLastAppliedConfiguration(manifest.object) as unknown as KubeObject;
     if (dryRun !== 'client') await createObject(session, info, namespace, body, { dryRun, fieldManager: 'kubectl-client-side-apply', signal });
     return { ref, verb: 'created' };
+  }
+  if (lastAppliedConfiguration(live) === null) {
+    // kubectl's warning: without the annotation nothing can be removed by this apply, only set.
+    warn(`Warning: resource ${qualifiedResource(info)}/${name} is missing the ${lastAppliedAnnotation} annotation which is required by raftplane apply. raftplane apply should only be used on resources created declaratively by either raftplane create --save-config or raftplane apply. The missing annotation will be patched automatically.`);
   }
   const patch = kubectlApplyPatch(manifest.object, live, info.kind);
   if (Object.keys(patch).length === 0) return { ref, verb: 'unchanged' };
