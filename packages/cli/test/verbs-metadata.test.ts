@@ -81,3 +81,32 @@ describe('annotate', () => {
     expect(await run('annotate', ['cm/notes', '=x'])).toEqual({ code: 1, stdout: '', stderr: 'invalid annotation spec: =x\n' });
   });
 });
+
+describe('--help of every write verb', () => {
+  const verbs: [string, string[], string][] = [
+    ['apply', [], 'usage: raftplane apply -f'],
+    ['create', [], 'usage: raftplane create -f'],
+    ['delete', [], 'usage: raftplane delete '],
+    ['scale', [], 'usage: raftplane scale --replicas'],
+    ['rollout', [], 'usage: raftplane rollout status|history'],
+    ['rollout', ['status'], 'usage: raftplane rollout status|history'],
+    ['cordon', [], 'usage: raftplane cordon <node>'],
+    ['uncordon', [], 'usage: raftplane uncordon <node>'],
+    ['drain', [], 'usage: raftplane drain <node>'],
+    ['label', [], 'usage: raftplane label '],
+    ['annotate', [], 'usage: raftplane annotate '],
+  ];
+  it.each(verbs)('%s %j --help prints the usage and every flag with its default', async (verb, before, start) => {
+    const run = await runVerbAgainst(cluster.server, verb, [...before, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.startsWith(start)).toBe(true);
+    expect(run.stdout).toContain('  -s, --server <url,...>');
+    expect(run.stdout).toContain('  -h, --help');
+    for (const line of run.stdout.split('\n').filter((l) => /^ {2}(-[a-zA-Z], |    )--/.test(l))) expect(line).toMatch(/\(default .+\)$/);
+  });
+
+  it('names an unknown flag', async () => {
+    expect(await runVerbAgainst(cluster.server, 'label', ['cm/x', 'a=b', '--sideways'])).toEqual({ code: 1, stdout: '', stderr: 'unknown flag --sideways for raftplane label (see --help)\n' });
+  });
+});

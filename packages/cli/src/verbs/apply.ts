@@ -5,17 +5,28 @@
 
 import { hasStatusReason, kindsWithPatchStrategies, kubectlApplyPatch, lastAppliedAnnotation, lastAppliedConfiguration, qualifiedResource, withLastAppliedConfiguration, type KubeObject } from '@raftplane/api';
 import { loadManifests, type Manifest } from './manifests.js';
-import { parseVerbArgs, withSession, type Session, type Verb } from './session.js';
+import { withSession, type Session, type Verb } from './session.js';
 import { createObject, dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
-import { manifestFlags, outputName } from './write-flags.js';
+import { dryRunFlag, filenameFlag, filenames, outputFlag, outputName, parseWriteArgs, recursiveFlag } from './write-flags.js';
 
-const flags = { ...manifestFlags, 'dry-run': { type: 'string' }, output: { type: 'string', short: 'o' } } as const;
+const flags = [filenameFlag, recursiveFlag, dryRunFlag, outputFlag];
+
+export const applyUsage = {
+  usage: ['raftplane apply -f <file|dir|-> [-f ...] [-R] [--dry-run=client|server] [-o name]'],
+  summary: [
+    'Creates each object of the manifests, or changes it to match them: a three-way merge of what the',
+    'last apply sent (the kubectl.kubernetes.io/last-applied-configuration annotation), the manifest',
+    'and the live object, so a field dropped from the manifest is removed and fields others set stay.',
+  ],
+  examples: ['raftplane apply -f deploy/', 'cat web.yaml | raftplane apply -f -'],
+};
 
 export const apply: Verb = async (argv, io) => {
-  const { values } = parseVerbArgs('apply', argv, flags);
+  const { values, helped } = parseWriteArgs('apply', argv, flags, applyUsage, io);
+  if (helped) return 0;
   const dryRun = parseDryRun(values['dry-run'] as string | undefined);
   const printName = outputName(values.output as string | undefined);
-  const manifests = await loadManifests({ paths: (values.filename as string[] | undefined) ?? [], recursive: values.recursive === true, stdin: io.stdin });
+  const manifests = await loadManifests({ paths: filenames(values), recursive: values.recursive === true, stdin: io.stdin });
   // Resolve every kind first: an unknown one fails the command before anything changes.
   for (const manifest of manifests) resourceOfManifest(manifest);
   return withSession(values, io, (session) =>

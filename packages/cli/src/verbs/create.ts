@@ -5,19 +5,31 @@
 import { withLastAppliedConfiguration, type KubeObject } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { loadManifests } from './manifests.js';
-import { parseVerbArgs, withSession, type Verb } from './session.js';
-import { manifestFlags, outputName } from './write-flags.js';
+import { withSession, type Verb } from './session.js';
+import { dryRunFlag, filenameFlag, filenames, outputFlag, outputName, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
 import { createObject, dryRunSuffix, forEachReporting, namespaceOf, objectRef, parseDryRun, resourceOfManifest } from './write-support.js';
 
-const flags = { ...manifestFlags, 'dry-run': { type: 'string' }, output: { type: 'string', short: 'o' }, 'save-config': { type: 'boolean' } } as const;
+const flags: WriteFlag[] = [
+  filenameFlag,
+  recursiveFlag,
+  dryRunFlag,
+  outputFlag,
+  { name: 'save-config', type: 'boolean', fallback: 'false', text: 'record the last-applied-configuration annotation, so that a later apply can merge' },
+];
+
+export const createUsage = {
+  usage: ['raftplane create -f <file|dir|-> [-f ...] [-R] [--save-config] [--dry-run=client|server] [-o name]'],
+  summary: ['Creates each object of the manifests; one that exists already is an AlreadyExists error (see apply).'],
+};
 
 export const create: Verb = async (argv, io) => {
-  const { values, positionals } = parseVerbArgs('create', argv, flags);
+  const { values, positionals, helped } = parseWriteArgs('create', argv, flags, createUsage, io);
+  if (helped) return 0;
   // kubectl's generators (`create deployment web --image=...`) are not here: only -f.
   if (positionals.length > 0) throw new CliError(CliErrorCode.InvalidArgument, `create takes manifests with -f, not arguments (got ${JSON.stringify(positionals[0])})`);
   const dryRun = parseDryRun(values['dry-run'] as string | undefined);
   const printName = outputName(values.output as string | undefined);
-  const manifests = await loadManifests({ paths: (values.filename as string[] | undefined) ?? [], recursive: values.recursive === true, stdin: io.stdin });
+  const manifests = await loadManifests({ paths: filenames(values), recursive: values.recursive === true, stdin: io.stdin });
   for (const manifest of manifests) resourceOfManifest(manifest);
   return withSession(values, io, (session) =>
     forEachReporting(manifests, session, io, async (manifest) => {

@@ -7,25 +7,32 @@ import { parseDurationMs } from '../duration.js';
 import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
 import { loadManifests } from './manifests.js';
 import { parseResourceArgs } from './resource-words.js';
-import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
-import { manifestFlags, outputName } from './write-flags.js';
+import { withSession, type ParsedVerbArgs, type Session, type Verb, type VerbIO } from './session.js';
+import { dryRunFlag, filenameFlag, filenames, outputFlag, outputName, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
 import { deleteObject, dryRunSuffix, forEachReporting, kindRef, nameOf, namespaceOf, objectRef, parseDryRun, resourceOfManifest, type DeleteRequest, type DryRun } from './write-support.js';
 import { waitForObject } from './write-wait.js';
 
-const flags = {
-  ...manifestFlags,
-  selector: { type: 'string', short: 'l' },
-  all: { type: 'boolean' },
-  cascade: { type: 'string' },
-  'grace-period': { type: 'string' },
-  now: { type: 'boolean' },
-  force: { type: 'boolean' },
-  'ignore-not-found': { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'string' },
-  'dry-run': { type: 'string' },
-  output: { type: 'string', short: 'o' },
-} as const;
+const flags: WriteFlag[] = [
+  filenameFlag,
+  recursiveFlag,
+  { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'delete every object of the type(s) that matches: app=web,tier!=db' },
+  { name: 'all', type: 'boolean', fallback: 'false', text: 'delete every object of the type(s) in the namespace' },
+  { name: 'cascade', type: 'string', value: '<background|foreground|orphan>', fallback: 'background', text: 'what happens to dependents: deleted after (background), before the owner goes (foreground), or kept (orphan)' },
+  { name: 'grace-period', type: 'string', value: '<seconds>', fallback: "-1, the object's own", text: 'seconds a pod gets to stop; 0 means 1 unless --force' },
+  { name: 'now', type: 'boolean', fallback: 'false', text: 'grace period 1: stop pods at once' },
+  { name: 'force', type: 'boolean', fallback: 'false', text: 'with no --grace-period, remove at once without waiting for the node (force deleted)' },
+  { name: 'ignore-not-found', type: 'boolean', fallback: 'false', text: 'an object that does not exist is not an error' },
+  { name: 'wait', type: 'boolean', fallback: 'true (--wait=false to return at once)', text: 'return once each object is gone' },
+  { name: 'timeout', type: 'string', value: '<duration>', fallback: 'none: wait for ever', text: 'give up waiting after this long' },
+  dryRunFlag,
+  outputFlag,
+];
+
+export const deleteUsage = {
+  usage: ['raftplane delete <type> <name>... | <type>/<name>... | <type> -l <selector> | <type> --all | -f <file|dir|->'],
+  summary: ['Deletes objects, by name, by label selector or as manifests name them, and waits until they are gone.'],
+  examples: ['raftplane delete deploy web', 'raftplane delete pods -l app=web --grace-period=5', 'raftplane delete deploy/web --cascade=orphan'],
+};
 
 /** One object to delete. */
 interface Target {
@@ -70,7 +77,8 @@ function takeWait(argv: readonly string[]): { argv: string[]; wait: boolean | un
 
 export const deleteVerb: Verb = async (argv, io) => {
   const taken = takeWait(argv);
-  const { values, positionals } = parseVerbArgs('delete', taken.argv, flags);
+  const { values, positionals, helped } = parseWriteArgs('delete', taken.argv, flags, deleteUsage, io);
+  if (helped) return 0;
   const dryRun = parseDryRun(values['dry-run'] as string | undefined);
   const printName = outputName(values.output as string | undefined);
   const options: DeleteRequest = { propagationPolicy: parseCascade(values.cascade as string | undefined), ...withGrace(gracePeriod(values)) };
@@ -135,8 +143,8 @@ type Selection =
   | { readonly by: 'names'; readonly pairs: ReturnType<typeof parseResourceArgs>; readonly selector: string | undefined; readonly all: boolean };
 
 /** What the arguments select, checked before the cluster is contacted. */
-async function selectTargets(values: Record<string, unknown>, positionals: string[], io: VerbIO): Promise<Selection> {
-  const files = (values.filename as string[] | undefined) ?? [];
+async function selectTargets(values: ParsedVerbArgs['values'], positionals: string[], io: VerbIO): Promise<Selection> {
+  const files = filenames(values);
   const selector = values.selector as string | undefined;
   const all = values.all === true;
   if (files.length > 0) {

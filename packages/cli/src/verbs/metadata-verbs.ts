@@ -7,18 +7,21 @@ import type { KubeObject, ResourceInfo } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { loadManifests } from './manifests.js';
 import { parseResourceArgs } from './resource-words.js';
-import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
-import { manifestFlags } from './write-flags.js';
+import { withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { dryRunFlag, filenameFlag, filenames, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
 import { dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
 
-const flags = {
-  ...manifestFlags,
-  overwrite: { type: 'boolean' },
-  selector: { type: 'string', short: 'l' },
-  all: { type: 'boolean' },
-  'resource-version': { type: 'string' },
-  'dry-run': { type: 'string' },
-} as const;
+function flagsFor(what: string): WriteFlag[] {
+  return [
+    { name: 'overwrite', type: 'boolean', fallback: 'false', text: `replace ${what}s that are already set` },
+    { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'change every object of the type(s) that matches' },
+    { name: 'all', type: 'boolean', fallback: 'false', text: 'change every object of the type(s) in the namespace' },
+    { name: 'resource-version', type: 'string', value: '<version>', fallback: 'none', text: "change only if the object's resourceVersion is this" },
+    filenameFlag,
+    recursiveFlag,
+    dryRunFlag,
+  ];
+}
 
 type Field = 'labels' | 'annotations';
 
@@ -55,10 +58,16 @@ export function parseChanges(args: readonly string[], what: 'label' | 'annotatio
 function metadataVerb(verb: 'label' | 'annotate', field: Field): Verb {
   const what: ChangeOptions['what'] = verb === 'label' ? 'label' : 'annotation';
   return async (argv, io) => {
-    const { values, positionals } = parseVerbArgs(verb, argv, flags);
+    const usage = {
+      usage: [`raftplane ${verb} <type> <name> | <type>/<name> | <type> -l <selector> | -f <file>  key=value... key-...`],
+      summary: [`Sets ${what}s (key=value) and removes them (key-); a key already set needs --overwrite.`],
+      examples: [`raftplane ${verb} deploy/web team=blue`, `raftplane ${verb} deploy/web team=red --overwrite`, `raftplane ${verb} deploy/web team-`],
+    };
+    const { values, positionals, helped } = parseWriteArgs(verb, argv, flagsFor(what), usage, io);
+    if (helped) return 0;
     const dryRun = parseDryRun(values['dry-run'] as string | undefined);
     const { resources, changes } = parseChanges(positionals, what);
-    const files = (values.filename as string[] | undefined) ?? [];
+    const files = filenames(values);
     const manifests = files.length === 0 ? [] : await loadManifests({ paths: files, recursive: values.recursive === true, stdin: io.stdin });
     if (files.length > 0 && resources.length > 0) throw new CliError(CliErrorCode.InvalidArgument, 'cannot specify both resources and -f: give one or the other');
     if (files.length === 0 && resources.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'one or more resources must be specified as <resource> <name> or <resource>/<name>');

@@ -7,12 +7,13 @@
 import { hasStatusReason, type Node, type Pod } from '@raftplane/api';
 import { parseDurationMs } from '../duration.js';
 import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
-import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { dryRunFlag, parseWriteArgs, type WriteFlag } from './write-flags.js';
 import { drainPlan, type DrainFilters } from './write-drain-plan.js';
 import { deleteObject, dryRunSuffix, forEachReporting, parseDryRun, patchObject, type DryRun } from './write-support.js';
 import { waitForObject } from './write-wait.js';
 
-const cordonFlags = { selector: { type: 'string', short: 'l' }, 'dry-run': { type: 'string' } } as const;
+const cordonFlags: WriteFlag[] = [{ name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'every node whose labels match' }, dryRunFlag];
 
 function nodesClient(session: Session) {
   return session.client.resource('nodes');
@@ -43,7 +44,9 @@ function nodeInfo(session: Session) {
 
 function cordonVerb(verb: 'cordon' | 'uncordon', unschedulable: boolean): Verb {
   return async (argv, io) => {
-    const { values, positionals } = parseVerbArgs(verb, argv, cordonFlags);
+    const usage = { usage: [`raftplane ${verb} <node>... | -l <selector>`], summary: [unschedulable ? 'Marks nodes unschedulable: new pods go elsewhere, running ones stay.' : 'Marks nodes schedulable again.'] };
+    const { values, positionals, helped } = parseWriteArgs(verb, argv, cordonFlags, usage, io);
+    if (helped) return 0;
     const selector = values.selector as string | undefined;
     if (positionals.length === 0 && selector === undefined) throw new CliError(CliErrorCode.InvalidArgument, `${verb} needs a node name (raftplane ${verb} NODE) or -l selector`);
     const dryRun = parseDryRun(values['dry-run'] as string | undefined);
@@ -61,19 +64,25 @@ function cordonVerb(verb: 'cordon' | 'uncordon', unschedulable: boolean): Verb {
 export const cordon = cordonVerb('cordon', true);
 export const uncordon = cordonVerb('uncordon', false);
 
-const drainFlags = {
+const drainFlags: WriteFlag[] = [
+  { name: 'ignore-daemonsets', type: 'boolean', fallback: 'false', text: 'leave DaemonSet pods (otherwise drain refuses)' },
+  { name: 'force', type: 'boolean', fallback: 'false', text: 'delete pods no controller will replace (otherwise drain refuses)' },
+  { name: 'delete-emptydir-data', type: 'boolean', fallback: 'false', text: 'delete pods with emptyDir volumes, and their data (otherwise drain refuses)' },
+  { name: 'disable-eviction', type: 'boolean', fallback: 'false', text: 'accepted for kubectl scripts: raftplane always deletes (no pods/eviction is served)' },
+  { name: 'grace-period', type: 'string', value: '<seconds>', fallback: "-1, each pod's own", text: 'seconds each pod gets to stop' },
+  { name: 'timeout', type: 'string', value: '<duration>', fallback: '0: wait for ever', text: 'give up waiting for the pods after this long' },
+  { name: 'pod-selector', type: 'string', value: '<selector>', fallback: 'none', text: 'only the pods whose labels match' },
   ...cordonFlags,
-  'ignore-daemonsets': { type: 'boolean' },
-  force: { type: 'boolean' },
-  'delete-emptydir-data': { type: 'boolean' },
-  'disable-eviction': { type: 'boolean' },
-  'grace-period': { type: 'string' },
-  timeout: { type: 'string' },
-  'pod-selector': { type: 'string' },
-} as const;
+];
+
+export const drainUsage = {
+  usage: ['raftplane drain <node> [--ignore-daemonsets] [--force] [--delete-emptydir-data] [--grace-period=<s>] [--timeout=<d>]'],
+  summary: ['Cordons the node, then deletes its pods (refusing DaemonSet pods, pods without a controller and emptyDir data unless told) and waits until they are gone.'],
+};
 
 export const drain: Verb = async (argv, io) => {
-  const { values, positionals } = parseVerbArgs('drain', argv, drainFlags);
+  const { values, positionals, helped } = parseWriteArgs('drain', argv, drainFlags, drainUsage, io);
+  if (helped) return 0;
   if (positionals.length !== 1 && values.selector === undefined) throw new CliError(CliErrorCode.InvalidArgument, 'drain needs exactly one node name (raftplane drain NODE) or -l selector');
   const dryRun = parseDryRun(values['dry-run'] as string | undefined);
   const grace = values['grace-period'] === undefined ? -1 : Number(values['grace-period']);

@@ -6,7 +6,8 @@ import { qualifiedKind, qualifiedResource, type Deployment, type KubeObject, typ
 import { parseDurationMs } from '../duration.js';
 import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
 import { parseResourceArgs } from './resource-words.js';
-import { parseVerbArgs, withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { withSession, type Session, type Verb, type VerbIO } from './session.js';
+import { parseWriteArgs, type WriteFlag } from './write-flags.js';
 import { forEachReporting, integerFlag, objectRef } from './write-support.js';
 import { changeCauseAnnotation, historyTable, revisionsOf, rollbackTarget, sameTemplate, templateOf } from './write-rollout-history.js';
 import { statusViewer, type RolloutState } from './write-rollout-status.js';
@@ -15,7 +16,21 @@ import { waitForObject } from './write-wait.js';
 const subcommands = ['history', 'pause', 'restart', 'resume', 'status', 'undo'] as const;
 type Subcommand = (typeof subcommands)[number];
 
-const flags = { timeout: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, 'to-revision': { type: 'string' } } as const;
+const flags: WriteFlag[] = [
+  { name: 'timeout', type: 'string', value: '<duration>', fallback: '0: wait for ever', text: 'status: give up waiting after this long' },
+  { name: 'watch', short: 'w', type: 'boolean', fallback: 'true (--watch=false to look once)', text: 'status: follow the rollout until it finishes' },
+  { name: 'to-revision', type: 'string', value: '<revision>', fallback: '0: the previous one', text: 'undo: the revision to go back to (see rollout history)' },
+];
+
+export const rolloutUsage = {
+  usage: ['raftplane rollout status|history|undo|restart|pause|resume <type> <name> | <type>/<name>'],
+  summary: [
+    'status: waits for a Deployment or DaemonSet rollout to finish, a live line on a terminal;',
+    'history: the revisions; undo: back to the previous one (or --to-revision);',
+    'restart: new pods by a template annotation; pause/resume: hold and release a Deployment\'s rollouts.',
+  ],
+  examples: ['raftplane rollout status deploy/web --timeout=2m', 'raftplane rollout undo deploy/web --to-revision=2'],
+};
 
 /** The annotation `rollout restart` sets on the pod template: a new template, hence new pods. */
 export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
@@ -28,12 +43,14 @@ interface Target {
 
 export const rollout: Verb = async (argv, io) => {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') return parseWriteArgs('rollout', ['--help'], flags, rolloutUsage, io).helped ? 0 : 1;
   if (sub === undefined || !(subcommands as readonly string[]).includes(sub)) {
     throw new CliError(CliErrorCode.UnknownCommand, `${sub === undefined ? 'rollout needs a subcommand' : `unknown rollout subcommand "${sub}"`}: one of ${subcommands.join(', ')}`);
   }
   // `--watch=false` is kubectl's spelling; parseArgs has no negation.
   const noWatch = rest.includes('--watch=false') || rest.includes('-w=false');
-  const { values, positionals } = parseVerbArgs(`rollout ${sub}`, rest.filter((a) => a !== '--watch=false' && a !== '-w=false'), flags);
+  const { values, positionals, helped } = parseWriteArgs(`rollout ${sub}`, rest.filter((a) => a !== '--watch=false' && a !== '-w=false'), flags, rolloutUsage, io);
+  if (helped) return 0;
   const pairs = parseResourceArgs(positionals);
   if (pairs.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'You must provide one or more resources by argument or filename.');
   const missing = pairs.find((p) => p.name === undefined);

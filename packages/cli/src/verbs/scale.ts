@@ -6,11 +6,23 @@ import { hasStatusReason, type ResourceInfo, type Scale } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { loadManifests } from './manifests.js';
 import { parseResourceArgs } from './resource-words.js';
-import { parseVerbArgs, withSession, type Session, type Verb } from './session.js';
-import { manifestFlags } from './write-flags.js';
+import { withSession, type Session, type Verb } from './session.js';
+import { filenameFlag, filenames, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
 import { forEachReporting, integerFlag, nameOf, namespaceOf, objectRef, resourceOfManifest } from './write-support.js';
 
-const flags = { ...manifestFlags, replicas: { type: 'string' }, 'current-replicas': { type: 'string' }, 'resource-version': { type: 'string' } } as const;
+const flags: WriteFlag[] = [
+  { name: 'replicas', type: 'string', value: '<count>', fallback: 'none: required', text: 'the new number of replicas' },
+  { name: 'current-replicas', type: 'string', value: '<count>', fallback: 'none', text: 'scale only if the current number is this' },
+  { name: 'resource-version', type: 'string', value: '<version>', fallback: 'none', text: "scale only if the object's resourceVersion is this" },
+  filenameFlag,
+  recursiveFlag,
+];
+
+export const scaleUsage = {
+  usage: ['raftplane scale --replicas=<count> <type> <name> | <type>/<name> | -f <file>'],
+  summary: ['Sets the replicas of a Deployment, ReplicaSet or StatefulSet through its scale subresource.'],
+  examples: ['raftplane scale deploy/web --replicas=5', 'raftplane scale deploy/web --replicas=5 --current-replicas=3'],
+};
 
 interface Preconditions {
   readonly currentReplicas: number | undefined;
@@ -18,14 +30,15 @@ interface Preconditions {
 }
 
 export const scale: Verb = async (argv, io) => {
-  const { values, positionals } = parseVerbArgs('scale', argv, flags);
+  const { values, positionals, helped } = parseWriteArgs('scale', argv, flags, scaleUsage, io);
+  if (helped) return 0;
   if (values.replicas === undefined) throw new CliError(CliErrorCode.MissingFlag, 'required flag(s) "replicas" not set', '--replicas');
   const replicas = integerFlagOr('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0', values.replicas as string);
   const preconditions: Preconditions = {
     currentReplicas: integerFlag('current-replicas', values['current-replicas'] as string | undefined, 0),
     resourceVersion: values['resource-version'] as string | undefined,
   };
-  const files = (values.filename as string[] | undefined) ?? [];
+  const files = filenames(values);
   const manifests = files.length === 0 ? [] : await loadManifests({ paths: files, recursive: values.recursive === true, stdin: io.stdin });
   const pairs = files.length === 0 ? parseResourceArgs(positionals) : [];
   if (pairs.length === 0 && manifests.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'You must provide one or more resources by argument or filename.');
