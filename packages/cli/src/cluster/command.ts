@@ -64,7 +64,8 @@ function defaultDockerSocket(): string {
   return host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
 }
 
-function parseFlags(argv: readonly string[], options: ClusterCommandOptions): { positionals: string[]; flags: ClusterFlags; help: boolean } {
+/** Parses every flag before anything runs (house rule 9); a bad one is an InvalidUsage ClusterError naming it. */
+export function parseClusterFlags(argv: readonly string[], options: Pick<ClusterCommandOptions, 'program' | 'agentsDefault' | 'defaultConfig'>): { positionals: string[]; flags: ClusterFlags; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -150,7 +151,8 @@ async function transferLeader(context: ClusterContext, argument: string | undefi
 /** `1`, `m1`, `master-1` → the master's log; `agent-node-1` or `node-1`, `proxy` → theirs. */
 async function logFile(context: ClusterContext, argument: string | undefined): Promise<string> {
   if (argument !== undefined && /^(?:m|master-?)?\d+$/.test(argument)) return context.control.logFile(masterId(context, argument));
-  const known = new Set<string>([...(await context.nodes.components()), ...nodeSpecs(context.flags.agents).map((n) => `agent-${n.name}`), 'proxy']);
+  const agents = [...(await context.nodes.components()), ...nodeSpecs(context.flags.agents).map((n) => `agent-${n.name}`)].filter((c) => c !== 'proxy');
+  const known = new Set<string>([...agents.sort(), 'proxy']);
   const name = argument !== undefined && /^node-\d+$/.test(argument) ? `agent-${argument}` : argument;
   if (name === undefined || !known.has(name)) {
     const what = argument === undefined ? 'a component is required' : `no component ${JSON.stringify(argument)}`;
@@ -227,7 +229,7 @@ export async function runCluster(argv: readonly string[], options: ClusterComman
   process.once('SIGINT', onSignal);
   let context: ClusterContext | null = null;
   try {
-    const { positionals, flags, help } = parseFlags(argv, options);
+    const { positionals, flags, help } = parseClusterFlags(argv, options);
     const [command, argument, ...extra] = positionals;
     if (help || command === undefined) {
       (help ? options.stdout : options.stderr).write(`${usage(options.program, options.agentsDefault)}\n`);

@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { livePid, waitGone } from './masters.js';
@@ -55,6 +55,11 @@ export class NodeProcesses {
 
   logFile(component: ComponentName): string {
     return join(this.runDir, `${component}.log`);
+  }
+
+  /** The size of `component`'s log now (0 when there is none): where this run's lines begin. */
+  async logBytes(component: ComponentName): Promise<number> {
+    return (await stat(this.logFile(component)).catch(() => null))?.size ?? 0;
   }
 
   agentDataDir(node: string): string {

@@ -56,9 +56,28 @@ export async function portHolder(host: string, port: number): Promise<PortHolder
   return null;
 }
 
+export interface BusyPort {
+  readonly host: string;
+  readonly port: number;
+  readonly what: string;
+}
+
+/**
+ * The ports grouped by the process holding them, one line each: "127.0.0.1:6441 (master 1's API),
+ * 127.0.0.1:7441 (master 1's peer port): pid 12, node …/main.js --config … --id 1, in /tmp/x".
+ */
+export async function describeBusyPorts(busy: readonly BusyPort[]): Promise<string[]> {
+  const groups = new Map<string, string[]>();
+  for (const b of busy) {
+    const holder = await portHolder(b.host, b.port);
+    const by = holder === null ? 'another process' : `pid ${holder.pid}, ${holder.command.slice(0, 120)}, in ${holder.cwd}`;
+    groups.set(by, [...(groups.get(by) ?? []), `${b.host}:${b.port} (${b.what})`]);
+  }
+  return [...groups].map(([by, ports]) => `${ports.join(', ')}: in use by ${by}`);
+}
+
 /** "127.0.0.1:6441 (master 1's API) is in use by pid 12 (node … --id 1, in /tmp/x)". */
 export async function describeBusyPort(host: string, port: number, what: string): Promise<string> {
-  const holder = await portHolder(host, port);
-  const by = holder === null ? 'another process' : `pid ${holder.pid} (${holder.command.slice(0, 160)}, in ${holder.cwd})`;
-  return `${host}:${port} (${what}) is in use by ${by}`;
+  const [line] = await describeBusyPorts([{ host, port, what }]);
+  return line ?? `${host}:${port} (${what}) is in use`;
 }

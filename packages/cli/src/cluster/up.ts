@@ -8,12 +8,14 @@ import type { ClusterContext } from './context.js';
 import { deployDemo, until, type DemoDeployed } from './demo.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { agreedLeader } from './masters.js';
-import { nodeSpecs, type NodeSpec, type NodesRecord } from './nodes.js';
-import { describeBusyPort, portFree } from './ports.js';
+import { nodeSpecs, type ComponentName, type NodeSpec, type NodesRecord } from './nodes.js';
+import { describeBusyPorts, portFree, type BusyPort } from './ports.js';
 import { printStatus, type NodeList } from './status.js';
 
 /** The agents' log endpoint port (`raftplane agent --port`'s default), on each node's own address. */
 const agentPort = 10_250;
+/** What `raftplane agent` logs once registered and following its pods (../agent.ts). */
+const agentReadyMsg = 'ready: following the pods bound to this node';
 
 /** Fails with PortInUse, naming the holder, when a port of something not yet running is taken. */
 async function checkPorts(context: ClusterContext, masters: readonly number[], nodes: readonly NodeSpec[]): Promise<void> {
@@ -23,12 +25,13 @@ async function checkPorts(context: ClusterContext, masters: readonly number[], n
     wanted.push({ host: m.api.host, port: m.api.port, what: `master ${m.id}'s API` }, { host: m.peer.host, port: m.peer.port, what: `master ${m.id}'s peer port` });
   }
   for (const n of nodes) wanted.push({ host: n.address, port: agentPort, what: `agent ${n.name}'s log endpoint` });
-  const busy: string[] = [];
-  for (const w of wanted) if (!(await portFree(w.host, w.port))) busy.push(await describeBusyPort(w.host, w.port, w.what));
+  const busy: BusyPort[] = [];
+  for (const w of wanted) if (!(await portFree(w.host, w.port))) busy.push(w);
   if (busy.length === 0) return;
+  const lines = await describeBusyPorts(busy);
   throw new ClusterError(
     ClusterErrorCode.PortInUse,
-    `cannot start cluster ${context.control.config.name}: ${busy.join('; ')}. Another cluster is probably running: stop it first (\`npx raftplane cluster down\` in its folder, or \`npm stop\` there)`,
+    `cannot start cluster ${context.control.config.name}: its ports are taken; another cluster is probably running (stop it first: \`npm stop\` or \`npx raftplane cluster down\` in its folder)\n  ${lines.join('\n  ')}`,
   );
 }
 
@@ -47,40 +50,59 @@ async function startMasters(context: ClusterContext, missing: readonly number[])
   progress.done('masters up: all answer on their API ports');
 }
 
+/** Whether `component`'s log has gained a line with message `msg` since byte `offset` (this run's lines only). */
+async function loggedSince(context: ClusterContext, component: ComponentName, offset: number, msg: string): Promise<boolean> {
+  const text = await readFile(context.nodes.logFile(component)).catch(() => Buffer.alloc(0));
+  return text.subarray(offset).toString('utf8').includes(`"msg":${JSON.stringify(msg)}`);
+}
+
 async function startNodes(context: ClusterContext, record: NodesRecord, access: AccessFiles, servers: readonly string[], token: string | null): Promise<void> {
   const { nodes, progress, flags } = context;
   progress.begin('agents ready');
+  // A node stays Ready in the API for a grace period after its agent stops: an agent started now
+  // counts once it has also logged that it is ready, in this run's part of its log.
+  const started = new Map<ComponentName, number>();
   for (const node of record.nodes) {
+    const component: ComponentName = `agent-${node.name}`;
+    const offset = await nodes.logBytes(component);
     const pid = await nodes.startAgent(node, record, { servers, tokenFile: access.tokenFile });
-    if (pid !== null) progress.note(`agent ${node.name} starting on ${node.address} (pid ${pid}, ${record.runtime} runtime), log ${nodes.logFile(`agent-${node.name}`)}`);
+    if (pid === null) continue;
+    started.set(component, offset);
+    progress.note(`agent ${node.name} starting on ${node.address} (pid ${pid}, ${record.runtime} runtime), log ${nodes.logFile(component)}`);
   }
   const names = record.nodes.map((n) => n.name);
   await until(
     `nodes ${names.join(', ')} to be Ready (see ${context.program} logs agent-${names[0] ?? 'node-1'})`,
     async () => {
+      for (const [component, offset] of started) if (!(await loggedSince(context, component, offset, agentReadyMsg))) return null;
       const list = await apiGet<NodeList>(servers, token, '/api/v1/nodes');
       const ready = new Set((list?.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name));
       return names.every((n) => ready.has(n)) ? true : null;
     },
     flags.timeoutMs,
     context.signal,
+    100,
   ).catch((error: unknown) => {
     progress.fail('agents ready');
     throw error;
   });
   progress.done(`agents ready: ${names.join(', ')} Ready`);
   progress.begin('proxy ready');
+  const offset = await nodes.logBytes('proxy');
   const pid = await nodes.startProxy(record.nodes, { servers, tokenFile: access.tokenFile });
   if (pid !== null) progress.note(`proxy starting (pid ${pid}), log ${nodes.logFile('proxy')}`);
   // The proxy says nothing when it has synced; it is taken as ready once it runs and has logged its
   // start: its first list comes within a round trip, and `--demo` waits for the URL anyway.
   await until(
     `the proxy to start (see ${context.program} logs proxy)`,
-    async () => ((await nodes.pid('proxy')) !== null && (await readFile(nodes.logFile('proxy'), 'utf8')).includes('"msg":"starting"') ? true : null),
+    async () => ((await nodes.pid('proxy')) !== null && (pid === null || (await loggedSince(context, 'proxy', offset, 'starting'))) ? true : null),
     flags.timeoutMs,
     context.signal,
     100,
-  );
+  ).catch((error: unknown) => {
+    progress.fail('proxy ready');
+    throw error;
+  });
   progress.done(`proxy ready: NodePorts on ${record.nodes.map((n) => n.address).join(', ')}`);
 }
 
