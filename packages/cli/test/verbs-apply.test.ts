@@ -105,6 +105,38 @@ describe('apply -f: what the server and others set', () => {
   });
 });
 
+describe('apply --server-side', () => {
+  it('creates and changes through the API, names a field owned by another manager, and takes it with --force-conflicts', async () => {
+    const cm = (value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {a: "${value}"}\n`;
+    const path = await file('ssa.yaml', cm('1'));
+    expect(await apply(['-f', path, '--server-side', '--field-manager=team-a'])).toEqual({ code: 0, stdout: 'configmap/ssa serverside-applied\n', stderr: '' });
+    await file('ssa.yaml', cm('2'));
+    const conflict = await apply(['-f', path, '--server-side']);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stdout).toBe('');
+    expect(conflict.stderr.split('\n').slice(0, 2)).toEqual(['Apply failed with 1 conflict: conflict with "team-a": .data.a', 'Please review the fields above--they currently have other managers. Here']);
+    expect(conflict.stderr).toContain('re-run the apply\n  command with the `--force-conflicts` flag.');
+    expect(await apply(['-f', path, '--server-side', '--force-conflicts'])).toEqual({ code: 0, stdout: 'configmap/ssa serverside-applied\n', stderr: '' });
+    expect((await cluster.client.resource('configmaps', 'default').get('ssa')).data).toEqual({ a: '2' });
+    expect((await apply(['-f', path, '--server-side', '--dry-run=client'])).stderr).toBe("--dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)\n");
+    expect((await apply(['-f', path, '--force-conflicts'])).stderr).toBe('--force-conflicts only works with --server-side\n');
+  });
+});
+
+describe('apply -f: the masters', () => {
+  it('goes on to the next master when the first cannot be reached', async () => {
+    const path = await file('second.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: via-second}\n');
+    expect(await runVerbAgainst(`http://127.0.0.1:1,${cluster.server}`, 'apply', ['-f', path])).toEqual({ code: 0, stdout: 'configmap/via-second created\n', stderr: '' });
+  });
+
+  it('names every endpoint tried when none answers', async () => {
+    const path = await file('none.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    const run = await runVerbAgainst('http://127.0.0.1:1,http://127.0.0.2:1', 'apply', ['-f', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^cannot reach the cluster: tried http:\/\/127\.0\.0\.1:1, http:\/\/127\.0\.0\.2:1 \(.*\); is it running\? \(raftplane cluster status\)\n$/);
+  });
+});
+
 describe('apply -f: sources', () => {
   it('applies every document of a multi-document file, skipping empty ones', async () => {
     const text = ['---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: one}', 'data: {a: "1"}', '---', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: two}', ''].join('\n');
