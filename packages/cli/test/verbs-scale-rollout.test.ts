@@ -163,6 +163,25 @@ describe('rollout status', () => {
     expect(status.output()).toContain('[stderr]rollout status was interrupted before the rollout finished\n');
   });
 
+  it('follows a DaemonSet too, and restarts it', async () => {
+    await cluster.client.resource('daemonsets', 'default').create({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } },
+    });
+    const status = start('rollout', ['status', 'ds/agent', '--timeout=15s'], false);
+    await until('the DaemonSet rolled out', async () => {
+      for (const pod of await unreadyPods('agent')) await markReady(pod);
+      return status.output().includes('successfully') ? true : undefined;
+    });
+    expect(await status.done).toBe(0);
+    const lines = status.output().trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('daemon set "agent" successfully rolled out');
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^Waiting for daemon set (spec update to be observed|"agent" rollout to finish: \d+ (out of|of) \d+ (new|updated) pods (have been updated|are available))\.\.\.$/);
+    expect(await run('rollout', ['restart', 'daemonset/agent'])).toEqual({ code: 0, stdout: 'daemonset.apps/agent restarted\n', stderr: '' });
+  });
+
   it('refuses kinds without a status viewer, and an absent deployment', async () => {
     expect(await run('rollout', ['status', 'configmap/x'])).toEqual({ code: 1, stdout: '', stderr: 'no status viewer has been implemented for ConfigMap\n' });
     expect(await run('rollout', ['status', 'deploy/absent'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): deployments.apps "absent" not found\n' });
