@@ -212,7 +212,7 @@ async function dispatch(context: ClusterContext, command: string, argument: stri
       await printLog(context, await logFile(context, argument), options.stdout);
       return 0;
     case 'wipe':
-      await down(context);
+      await down(context, true);
       await control.wipe();
       say(`cluster ${control.config.name}: data and logs deleted`);
       return 0;

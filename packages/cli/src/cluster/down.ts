@@ -25,7 +25,7 @@ async function deleteDemoIfUp(context: ClusterContext): Promise<void> {
   }
 }
 
-async function stopNodes(context: ClusterContext): Promise<boolean> {
+async function stopNodes(context: ClusterContext, remove: boolean): Promise<boolean> {
   const { nodes, say } = context;
   let any = false;
   // The proxy first (nothing new is routed), then the agents.
@@ -38,7 +38,7 @@ async function stopNodes(context: ClusterContext): Promise<boolean> {
   }
   const record = await nodes.record();
   if (record !== null) {
-    const { stopped, failed } = await stopLeftoverContainers(nodes, record);
+    const { stopped, failed } = await stopLeftoverContainers(nodes, record, { remove });
     if (stopped > 0) say(`stopped ${stopped} container${stopped === 1 ? '' : 's'} the agents left running (${record.runtime} runtime)`);
     for (const failure of failed) say(`could not stop the containers of ${failure}`);
     any ||= stopped > 0;
@@ -60,9 +60,10 @@ async function stopMasters(context: ClusterContext): Promise<boolean> {
   return true;
 }
 
-export async function down(context: ClusterContext): Promise<void> {
+/** `cluster down`; for `cluster wipe` (`removeContainers`), the agents' containers are removed as well. */
+export async function down(context: ClusterContext, removeContainers = false): Promise<void> {
   if (context.flags.deleteDemo) await deleteDemoIfUp(context);
-  const nodesStopped = await stopNodes(context);
+  const nodesStopped = await stopNodes(context, removeContainers);
   const mastersStopped = await stopMasters(context);
   if (!nodesStopped && !mastersStopped) context.say(`cluster ${context.control.config.name} is not running; nothing to stop`);
 }

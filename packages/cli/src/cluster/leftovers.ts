@@ -18,10 +18,11 @@ async function openRuntime(processes: NodeProcesses, record: NodesRecord, node: 
 }
 
 /**
- * Stops every container still running on the recorded nodes; the agents must be stopped first.
+ * Stops every container still running on the recorded nodes (and with `remove`, removes every one
+ * of theirs, stopped or not); the agents must be stopped first.
  * Returns how many it stopped and the nodes whose runtime could not be reached (named in `failed`).
  */
-export async function stopLeftoverContainers(processes: NodeProcesses, record: NodesRecord): Promise<{ stopped: number; failed: string[] }> {
+export async function stopLeftoverContainers(processes: NodeProcesses, record: NodesRecord, options: { remove: boolean } = { remove: false }): Promise<{ stopped: number; failed: string[] }> {
   let stopped = 0;
   const failed: string[] = [];
   for (const node of record.nodes) {
@@ -33,9 +34,12 @@ export async function stopLeftoverContainers(processes: NodeProcesses, record: N
       continue;
     }
     try {
-      const running = (await runtime.list()).filter((c) => c.state === 'running');
+      const all = await runtime.list();
+      const running = all.filter((c) => c.state === 'running');
       await Promise.all(running.map((c) => runtime.stop(c.id, stopGraceMs)));
       stopped += running.length;
+      // `cluster wipe`: the pods are forgotten with the data, so their containers go too.
+      if (options.remove) for (const c of all) await runtime.remove(c.id);
     } catch (error) {
       failed.push(`${node.name}: ${(error as Error).message}`);
     } finally {
