@@ -126,6 +126,25 @@ describe('drain', () => {
     expect(await run('uncordon', ['d1'])).toEqual({ code: 0, stdout: 'node/d1 uncordoned\n', stderr: '' });
   });
 
+  it('changes nothing in a dry run, and waits out the pods\' grace periods together', async () => {
+    // After the uncordon above, the web Deployment's replacements land on d1 again.
+    const web = await until('two web pods on d1', async () => {
+      const pods = (await podsOn('d1')).filter((p) => p.metadata.labels?.app === 'web' && p.metadata.deletionTimestamp === undefined);
+      return pods.length === 2 ? pods.map((p) => p.metadata.name ?? '').sort() : undefined;
+    });
+    expect(await run('drain', ['d1', '--ignore-daemonsets', '--dry-run=client'])).toEqual({
+      code: 0,
+      stdout: ['node/d1 cordoned (dry run)', ...web.map((p) => `pod/${p} deleted (dry run)`), 'node/d1 drained (dry run)', ''].join('\n'),
+      stderr: expect.stringMatching(/^Warning: ignoring DaemonSet-managed Pods: default\/agent-/) as unknown,
+    });
+    expect((await node('d1')).spec?.unschedulable).toBeUndefined();
+    // No agent confirms the deletion: the apiserver removes each pod once its 1 s grace has run out.
+    const drained = await run('drain', ['d1', '--ignore-daemonsets', '--grace-period=1', '--timeout=20s']);
+    expect(drained.code).toBe(0);
+    expect(drained.stdout).toBe(['node/d1 cordoned', ...web.map((p) => `pod/${p} deleted`), 'node/d1 drained', ''].join('\n'));
+    expect((await podsOn('d1')).filter((p) => p.metadata.labels?.app === 'web')).toEqual([]);
+  });
+
   it('needs one node', async () => {
     expect(await run('drain', [])).toEqual({ code: 1, stdout: '', stderr: 'drain needs exactly one node name (raftplane drain NODE) or -l selector\n' });
   });

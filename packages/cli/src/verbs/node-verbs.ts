@@ -117,32 +117,41 @@ async function drainNode(session: Session, name: string, options: DrainOptions, 
   }
   for (const warning of plan.warnings) io.stderr.write(`Warning: ${warning}\n`);
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-  for (const pod of plan.remove) await removePod(session, pod, options, deadline, io);
+  // Every pod is deleted before any is waited for, so their grace periods run together: the drain
+  // takes the longest grace, not their sum.
+  const waiting: Pod[] = [];
+  for (const pod of plan.remove) if (await deletePod(session, pod, options, io)) waiting.push(pod);
+  for (const pod of waiting) await waitForPod(session, pod, deadline, io);
   io.stdout.write(`node/${name} drained${dryRunSuffix(options.dryRun)}\n`);
 }
 
 /** Deletes one pod and waits until it is gone (or replaced under its name by another uid). */
-async function removePod(session: Session, pod: Pod, options: DrainOptions, deadline: number | undefined, io: VerbIO): Promise<void> {
+/** Deletes one pod (or dry-runs it); true when there is something to wait for. */
+async function deletePod(session: Session, pod: Pod, options: DrainOptions, io: VerbIO): Promise<boolean> {
   const name = pod.metadata.name ?? '';
   const namespace = pod.metadata.namespace ?? '';
   const pods = session.client.resource('pods', namespace);
-  if (options.dryRun === 'client') {
-    io.stdout.write(`pod/${name} deleted (dry run)\n`);
-    return;
-  }
   const grace = options.grace >= 0 ? { gracePeriodSeconds: options.grace } : {};
-  if (options.dryRun === 'server') {
-    await deleteObject(session, pods.info, namespace, name, grace, 'server', io.signal);
-    io.stdout.write(`pod/${name} deleted (server dry run)\n`);
-    return;
+  if (options.dryRun !== 'none') {
+    if (options.dryRun === 'server') await deleteObject(session, pods.info, namespace, name, grace, 'server', io.signal);
+    io.stdout.write(`pod/${name} deleted${dryRunSuffix(options.dryRun)}\n`);
+    return false;
   }
   try {
     await pods.delete(name, { ...grace, preconditions: { uid: pod.metadata.uid ?? '' }, signal: io.signal });
   } catch (error) {
-    // Gone already (NotFound), or replaced by a pod of another uid (the precondition's Conflict): the wait below sees it.
+    // Gone already (NotFound), or replaced by a pod of another uid (the precondition's Conflict): the wait sees it.
     if (!hasStatusReason(error, 'NotFound') && !hasStatusReason(error, 'Conflict')) throw error;
   }
+  return true;
+}
+
+/** Waits until the pod is gone (or replaced under its name by another uid). */
+async function waitForPod(session: Session, pod: Pod, deadline: number | undefined, io: VerbIO): Promise<void> {
+  const name = pod.metadata.name ?? '';
+  const namespace = pod.metadata.namespace ?? '';
   const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+  const pods = session.client.resource('pods', namespace);
   const gone = await waitForObject(pods, name, (o) => (o === null || o.metadata.uid !== pod.metadata.uid ? true : undefined), { signal: io.signal, timeoutMs, what: `pods/${name} in namespace "${namespace}"` });
   if (gone !== true) throw new CliError(CliErrorCode.InvalidArgument, `drain was interrupted while waiting for pod "${name}" in namespace "${namespace}" to terminate`);
   io.stdout.write(`pod/${name} deleted\n`);
