@@ -118,6 +118,26 @@ describe('delete -f and -l', () => {
   });
 });
 
+describe('delete --all, --wait and --timeout', () => {
+  it('deletes every object of a type in the namespace -n names', async () => {
+    await cluster.client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sweep' } });
+    for (const name of ['x', 'y']) await cluster.client.resource('configmaps', 'sweep').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+    expect(await del(['configmaps', '--all', '-n', 'sweep'])).toEqual({ code: 0, stdout: 'configmap "x" deleted\nconfigmap "y" deleted\n', stderr: '' });
+    expect((await cluster.client.resource('configmaps', 'sweep').list()).items).toEqual([]);
+  });
+
+  it('waits while a finalizer holds the object: gives up at --timeout, returns at once with --wait=false', async () => {
+    await configMaps().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    expect(await del(['cm', 'held', '--timeout=300ms'])).toEqual({ code: 1, stdout: 'configmap "held" deleted\n', stderr: 'timed out waiting for the condition on configmaps/held\n' });
+    expect(await del(['cm', 'held', '--wait=false'])).toEqual({ code: 0, stdout: 'configmap "held" deleted\n', stderr: '' });
+    const waiting = del(['cm', 'held']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await configMaps().patch('held', 'merge', { metadata: { finalizers: null } });
+    expect(await waiting).toEqual({ code: 0, stdout: 'configmap "held" deleted\n', stderr: '' });
+    expect(await gone(() => configMaps().get('held'))).toBe(true);
+  });
+});
+
 describe('delete --cascade', () => {
   it('background (the default): the owner goes at once, the garbage collector takes its ReplicaSet', async () => {
     const rs = await deploymentWithReplicaSet('bg');

@@ -2,6 +2,9 @@
 // (an object with capacity and Ready, no agent) and pods made Ready by status updates: scale with
 // its preconditions, rollout status live on a terminal and line by line off one, history, undo
 // (to the previous revision and to a named one), restart, pause and resume.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, Node, Pod } from '@raftplane/api';
@@ -101,6 +104,18 @@ describe('scale', () => {
     const run1 = await run('scale', ['deploy/pre', '--replicas=1', '--resource-version=1']);
     expect(run1.code).toBe(1);
     expect(run1.stderr).toMatch(/^Expected resource version to be 1, was \d+\n$/);
+  });
+
+  it('scales what a manifest names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'raftplane-scale-'));
+    try {
+      const path = join(dir, 'sc.yaml');
+      await writeFile(path, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: sc}\n');
+      expect(await run('scale', ['-f', path, '--replicas=2'])).toEqual({ code: 0, stdout: 'deployment.apps/sc scaled\n', stderr: '' });
+      expect(((await deployments().get('sc')) as Deployment).spec?.replicas).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses what cannot be scaled, a missing or negative count, and an absent object', async () => {
