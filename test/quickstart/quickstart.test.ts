@@ -1,7 +1,8 @@
 // The README's quick start from a fresh clone (issue 9), so that it cannot rot: clone this
 // repository's HEAD into a temporary folder, `npm ci`, `npm start` (timed: the demo app must serve
 // within 60 s), curl the URL it prints, see the pods Running on both nodes, SIGKILL the leader with
-// `raftplane cluster kill` (the app keeps serving, `cluster status` names a new leader), `npm stop`,
+// `raftplane cluster kill` (the app keeps serving, `cluster status` names a new leader), `cluster
+// down` and `up` (the containers the agents leave running are stopped, and come back), `npm stop`,
 // and then no process of that clone is left: no master, agent, proxy or pod.
 //
 // The default local cluster has fixed ports (6441-6443, 7441-7443) and node addresses (127.0.1.1-2):
@@ -149,6 +150,20 @@ describe('the README quick start, from a fresh clone', () => {
     expect(after).not.toBe(before);
     expect(status).toMatch(new RegExp(`^${before}\\s+-\\s+down`, 'm'));
   }, 90_000);
+
+  test('cluster down stops the containers the agents leave running; cluster up brings the app back at the same URL', async () => {
+    const down = expectOk('cluster down', await run('npx', ['raftplane', 'cluster', 'down'], 90_000));
+    expect(down).toMatch(/stopped 3 containers the agents left running \(process runtime\)/);
+    expect(leftovers()).toEqual([]);
+    expectOk('cluster up', await run('npx', ['raftplane', 'cluster', 'up'], 120_000));
+    const deadline = Date.now() + 30_000;
+    let body: string | null = null;
+    while (Date.now() < deadline && !/^demo-/.test(body ?? '')) {
+      body = await curl(url);
+      if (body === null) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(body).toMatch(/^demo-/);
+  }, 150_000);
 
   test('npm stop leaves no process behind: no master, agent, proxy or pod', async () => {
     const stop = await run('npm', ['stop'], 120_000);
