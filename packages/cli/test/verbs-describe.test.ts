@@ -92,6 +92,7 @@ describe('pods', () => {
       '    Image:          nginx',
       '    Image ID:       sha256:abc',
       '    Port:           80/TCP',
+      '    Host Port:      0/TCP',
       '    State:          Running',
       '      Started:      Thu, 26 Nov 2026 21:54:00 +0000',
       '    Last State:     Terminated',
@@ -101,19 +102,24 @@ describe('pods', () => {
       '      Finished:     Thu, 26 Nov 2026 21:53:59 +0000',
       '    Ready:          True',
       '    Restart Count:  1',
+      '    Requests:',
+      '      cpu:     250m',
+      '      memory:  64Mi',
       '    Environment:',
       '      MODE:  prod',
       '    Mounts:',
       '      /data from data (ro)',
       'Conditions:',
-      '  Type          Status',
-      '  Ready         True',
-      '  PodScheduled  True',
+      '  Type           Status',
+      '  Ready          True ',
+      '  PodScheduled   True ',
       'Volumes:',
       '  data:',
+      // The last volume's lines share a tabwriter run with QoS Class and the rest, as in kubectl.
       "    Type:        EmptyDir (a temporary directory that shares a pod's lifetime)",
       '    Medium:      ',
-      'QoS Class:       BestEffort',
+      '    SizeLimit:   <unset>',
+      'QoS Class:       Burstable',
       'Node-Selectors:  <none>',
       'Tolerations:     <none>',
       'Events:',
@@ -152,31 +158,56 @@ describe('nodes, deployments, services and other kinds', () => {
     expect(lines[4]).toMatch(/^CreationTimestamp: {2}\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
     expect(lines).toContain('Taints:             dedicated=web:NoSchedule');
     expect(lines).toContain('Unschedulable:      false');
-    const conditions = lines.indexOf('Conditions:');
-    expect(lines.slice(conditions + 1, conditions + 4)).toEqual([
-      '  Type   Status  LastHeartbeatTime                LastTransitionTime               Reason      Message',
-      '  ----   ------  -----------------                ------------------               ------      -------',
-      '  Ready  True    Fri, 02 Jan 2026 03:04:05 +0000  Fri, 02 Jan 2026 03:04:05 +0000  AgentReady  agent is posting ready status',
-    ]);
-    const addresses = lines.indexOf('Addresses:');
-    expect(lines.slice(addresses, addresses + 7)).toEqual(['Addresses:', '  InternalIP:  127.0.0.1', '  Hostname:    node-a', 'Capacity:', '  cpu:     4', '  memory:  8Gi', '  pods:    110']);
-    const pods = lines.findIndex((l) => l.startsWith('Non-terminated Pods:'));
-    // One tabwriter run from System Info to Events, as in kubectl: the widest label sets the column.
-    expect(lines.slice(pods - 9, pods)).toEqual([
+    // From here on, kubectl 1.20's text for the same node, except for the newer `Age` header.
+    const lease = lines.findIndex((l) => l.startsWith('Lease:'));
+    expect(lines.slice(lease)).toEqual([
+      'Lease:              Failed to get lease: leases.coordination.k8s.io "node-a" not found',
+      'Conditions:',
+      '  Type    Status  LastHeartbeatTime                 LastTransitionTime                Reason       Message',
+      '  ----    ------  -----------------                 ------------------                ------       -------',
+      '  Ready   True    Fri, 02 Jan 2026 03:04:05 +0000   Fri, 02 Jan 2026 03:04:05 +0000   AgentReady   agent is posting ready status',
+      'Addresses:',
+      '  InternalIP:  127.0.0.1',
+      '  Hostname:    node-a',
+      'Capacity:',
+      '  cpu:     4',
+      '  memory:  8Gi',
+      '  pods:    110',
+      'Allocatable:',
+      '  cpu:     4',
+      '  memory:  8Gi',
+      '  pods:    110',
       'System Info:',
       '  Machine ID:                 ',
+      '  System UUID:                ',
+      '  Boot ID:                    ',
       '  Kernel Version:             ',
       '  OS Image:                   ',
       '  Operating System:           ',
       '  Architecture:               ',
       '  Container Runtime Version:  ',
       '  Kubelet Version:            ',
-      'PodCIDR:                      ',
+      '  Kube-Proxy Version:         ',
+      'Non-terminated Pods:          (1 in total)',
+      '  Namespace                   Name     CPU Requests  CPU Limits  Memory Requests  Memory Limits  Age',
+      '  ---------                   ----     ------------  ----------  ---------------  -------------  ---',
+      expect.stringMatching(/^ {2}shop {24}web-1 {4}250m \(6%\) {5}0 \(0%\) {6}64Mi \(0%\) {8}0 \(0%\) {9}\d+s$/),
+      'Allocated resources:',
+      '  (Total limits may be over 100 percent, i.e., overcommitted.)',
+      '  Resource           Requests   Limits',
+      '  --------           --------   ------',
+      '  cpu                250m (6%)  0 (0%)',
+      '  memory             64Mi (0%)  0 (0%)',
+      '  ephemeral-storage  0 (0%)     0 (0%)',
+      'Events:              <none>',
     ]);
-    expect(lines[pods]).toBe('Non-terminated Pods:          (1 in total)');
-    expect(lines[pods + 1]).toBe('  Namespace                   Name   CPU Requests  Memory Requests  Age');
-    expect(lines[pods + 3]).toMatch(/^ {2}shop {24}web-1 {2}250m \(6%\) {5}64Mi \(0%\) {8}\d+s$/);
-    expect(lines.at(-1)).toBe('Events:                       <none>');
+  });
+
+  it('shows the node\'s Lease when its agent keeps one', async () => {
+    await cluster.client.resource('leases', 'kube-node-lease').create({ metadata: { name: 'node-a' }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 40, renewTime: '2026-11-26T21:53:06.000000Z' } });
+    const lines = linesOf((await describeVerb('no', 'node-a')).stdout);
+    const lease = lines.indexOf('Lease:');
+    expect(lines.slice(lease, lease + 4)).toEqual(['Lease:', '  HolderIdentity:  node-a', '  AcquireTime:     <unset>', '  RenewTime:       Thu, 26 Nov 2026 21:53:06 +0000']);
   });
 
   it('prints a deployment with its replicas line, template, conditions and ReplicaSets', async () => {
@@ -187,7 +218,18 @@ describe('nodes, deployments, services and other kinds', () => {
     expect(lines).toContain('StrategyType:           RollingUpdate');
     expect(lines).toContain('RollingUpdateStrategy:  25% max unavailable, 25% max surge');
     const template = lines.indexOf('Pod Template:');
-    expect(lines.slice(template, template + 8)).toEqual(['Pod Template:', '  Labels:  app=api', '  Containers:', '   api:', '    Image:        api:1', '    Port:         <none>', '    Environment:  <none>', '  Volumes:        <none>']);
+    expect(lines.slice(template, template + 10)).toEqual([
+      'Pod Template:',
+      '  Labels:  app=api',
+      '  Containers:',
+      '   api:',
+      '    Image:        api:1',
+      '    Port:         <none>',
+      '    Host Port:    <none>',
+      '    Environment:  <none>',
+      '    Mounts:       <none>',
+      '  Volumes:        <none>',
+    ]);
     expect(lines).toContain('OldReplicaSets:  <none>');
     expect(lines.find((l) => l.includes('ScalingReplicaSet'))).toMatch(/^ {2}Normal {2}ScalingReplicaSet {2}\d+s +deployment-controller {2}Scaled up replica set api-\w+ to 2$/);
   });
@@ -224,9 +266,20 @@ describe('nodes, deployments, services and other kinds', () => {
     ]);
   });
 
-  it('prints other kinds generically: metadata, the object as YAML, events', async () => {
+  it('prints a config map\'s data and a secret\'s sizes, never its values', async () => {
     expect((await describeVerb('cm', 'settings', '-n', 'shop')).stdout).toBe(
-      ['Name:         settings', 'Namespace:    shop', 'Labels:       app=web', 'Annotations:  <none>', 'API Version:  v1', 'Kind:         ConfigMap', 'data:', '  mode: fast', 'Events:  <none>', ''].join('\n'),
+      ['Name:         settings', 'Namespace:    shop', 'Labels:       app=web', 'Annotations:  <none>', '', 'Data', '====', 'mode:', '----', 'fast', 'Events:  <none>', ''].join('\n'),
+    );
+    await cluster.client.resource('secrets', 'shop').create({ metadata: { name: 'creds' }, type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
+    expect((await describeVerb('secret/creds', '-n', 'shop')).stdout).toBe(
+      ['Name:         creds', 'Namespace:    shop', 'Labels:       <none>', 'Annotations:  <none>', '', 'Type:  Opaque', '', 'Data', '====', 'password:  6 bytes', 'Events:    <none>', ''].join('\n'),
+    );
+  });
+
+  it('prints other kinds generically: metadata, the object as YAML, events', async () => {
+    await cluster.client.resource('leases', 'shop').create({ metadata: { name: 'lock' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15 } });
+    expect((await describeVerb('lease', 'lock', '-n', 'shop')).stdout).toBe(
+      ['Name:         lock', 'Namespace:    shop', 'Labels:       <none>', 'Annotations:  <none>', 'API Version:  coordination.k8s.io/v1', 'Kind:         Lease', 'spec:', '  holderIdentity: me', '  leaseDurationSeconds: 15', 'Events:  <none>', ''].join('\n'),
     );
   });
 });

@@ -1,12 +1,14 @@
-// `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments and services
-// (each with the objects it needs: a node's pods, a deployment's ReplicaSets, a service's
-// endpoints), a generic form for every other kind, and the object's events at the end.
+// `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments, services,
+// config maps and secrets (each with the objects it needs: a node's Lease and pods, a
+// deployment's ReplicaSets, a service's endpoints), a generic form for every other kind, and the
+// object's events at the end.
 
-import { isStatusError, labelSelectorObjectToString, resourceByName, type Deployment, type Endpoints, type Event, type KubeObject, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Service } from '@raftplane/api';
+import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type Deployment, type Endpoints, type Event, type KubeObject, type Lease, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { describeStatus } from './api-errors.js';
 import { toYaml } from './printing.js';
-import { describeDeployment, describeNode, describeService } from './read-describe-kinds.js';
+import { describeConfigMap, describeDeployment, describeSecret, describeService } from './read-describe-kinds.js';
+import { describeNode } from './read-describe-node.js';
 import { describePod } from './read-describe-pod.js';
 import { describeEvents, describeMeta, DescribeText } from './read-describe-text.js';
 import { parseReadArgs, printedHelp, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
@@ -32,6 +34,7 @@ const podsInfo = resourceByName('', 'pods') as ResourceInfo;
 const eventsInfo = resourceByName('', 'events') as ResourceInfo;
 const replicaSetsInfo = resourceByName('apps', 'replicasets') as ResourceInfo;
 const endpointsInfo = resourceByName('', 'endpoints') as ResourceInfo;
+const leasesInfo = resourceByName('coordination.k8s.io', 'leases') as ResourceInfo;
 
 export const describeVerb: Verb = async (argv, io) => {
   const { values, positionals } = parseReadArgs('describe', argv, flags);
@@ -105,7 +108,7 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
       return describePod(obj as Pod, events, now);
     case '/Node': {
       const pods = await session.client.resourceFor(podsInfo, undefined).listAll({ fieldSelector: `spec.nodeName=${name}`, signal });
-      return describeNode(obj as Node, pods.items as Pod[], events, now);
+      return describeNode(obj as Node, await nodeLease(session, name, signal), pods.items as Pod[], events, now);
     }
     case 'apps/Deployment': {
       const deployment = obj as Deployment;
@@ -121,8 +124,22 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
       });
       return describeService(obj as Service, endpoints as Endpoints | undefined, events, now);
     }
+    case '/ConfigMap':
+      return describeConfigMap(obj as ConfigMap, events, now);
+    case '/Secret':
+      return describeSecret(obj as Secret, events, now);
     default:
       return describeGeneric(info, obj, events, now);
+  }
+}
+
+/** The node's heartbeat Lease in kube-node-lease, or why it could not be read (kubectl prints that instead). */
+async function nodeLease(session: Session, name: string, signal: AbortSignal): Promise<Lease | string> {
+  try {
+    return (await session.client.resourceFor(leasesInfo, 'kube-node-lease').get(name, { signal })) as Lease;
+  } catch (error) {
+    if (isStatusError(error)) return error.status.message ?? error.message;
+    throw error;
   }
 }
 

@@ -1,90 +1,8 @@
-// `describe` for nodes, deployments and services, as kubectl's NodeDescriber, DeploymentDescriber
-// and ServiceDescriber write them; each takes the related objects describe.ts fetched.
+// `describe` for deployments, services, config maps and secrets, as kubectl's describers write
+// them; each takes the related objects describe.ts fetched.
 
-import { humanDuration, labelSelectorObjectToString, parseQuantity, parseTime, type Deployment, type Endpoints, type Event, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type Service, type WorkloadCondition } from '@raftplane/api';
+import { labelSelectorObjectToString, type ConfigMap, type Deployment, type Endpoints, type Event, type PodTemplateSpec, type ReplicaSet, type Secret, type Service, type WorkloadCondition } from '@raftplane/api';
 import { describeEvents, describeLabels, describeMeta, describeTime, DescribeText } from './read-describe-text.js';
-
-const roleLabelPrefix = 'node-role.kubernetes.io/';
-
-function nodeRoles(node: Node): string {
-  const roles = new Set<string>();
-  for (const [key, value] of Object.entries(node.metadata.labels ?? {})) {
-    if (key.startsWith(roleLabelPrefix) && key.length > roleLabelPrefix.length) roles.add(key.slice(roleLabelPrefix.length));
-    if (key === 'kubernetes.io/role' && value !== '') roles.add(value);
-  }
-  return roles.size === 0 ? '<none>' : [...roles].sort().join(',');
-}
-
-/** The sum of one resource's requests over a pod's containers, in the resource's unit (cores, bytes). */
-function podRequest(pod: Pod, resource: 'cpu' | 'memory'): number {
-  return (pod.spec?.containers ?? []).reduce((sum, c) => sum + (parseQuantity(c.resources?.requests?.[resource] ?? 0) ?? 0), 0);
-}
-
-/** `250m`, `2`; `64Mi`, `1Gi`: a total back in the units an operator wrote. */
-function formatAmount(amount: number, resource: 'cpu' | 'memory'): string {
-  if (resource === 'cpu') {
-    const millis = Math.round(amount * 1000);
-    return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
-  }
-  for (const [unit, bytes] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (amount >= bytes && amount % bytes === 0) return `${amount / bytes}${unit}`;
-  return String(amount);
-}
-
-/** `250m (6%)`: a request and its share of what the node offers. */
-function share(amount: number, allocatable: number | undefined, resource: 'cpu' | 'memory'): string {
-  const percent = allocatable === undefined || allocatable <= 0 ? 0 : Math.trunc((amount / allocatable) * 100);
-  return `${formatAmount(amount, resource)} (${percent}%)`;
-}
-
-export function describeNode(node: Node, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
-  const text = new DescribeText();
-  text.line(0, 'Name:', node.metadata.name ?? '');
-  text.line(0, 'Roles:', nodeRoles(node));
-  describeLabels(text, node.metadata);
-  text.line(0, 'CreationTimestamp:', describeTime(node.metadata.creationTimestamp));
-  const taints = (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
-  if (taints.length === 0) text.line(0, 'Taints:', '<none>');
-  taints.forEach((t, i) => text.line(0, i === 0 ? 'Taints:' : '', t));
-  text.line(0, 'Unschedulable:', String(node.spec?.unschedulable ?? false));
-  const conditions = node.status?.conditions ?? [];
-  text.line(0, 'Conditions:');
-  text.line(1, 'Type', 'Status', 'LastHeartbeatTime', 'LastTransitionTime', 'Reason', 'Message');
-  text.line(1, '----', '------', '-----------------', '------------------', '------', '-------');
-  for (const c of conditions) text.line(1, c.type, c.status, describeTime(c.lastHeartbeatTime), describeTime(c.lastTransitionTime), c.reason ?? '', c.message ?? '');
-  text.line(0, 'Addresses:');
-  for (const a of node.status?.addresses ?? []) text.line(1, `${a.type}:`, a.address);
-  for (const [label, list] of [['Capacity:', node.status?.capacity], ['Allocatable:', node.status?.allocatable]] as const) {
-    text.line(0, label);
-    for (const key of Object.keys(list ?? {}).sort()) text.line(1, `${key}:`, String(list?.[key] ?? ''));
-  }
-  describeSystemInfo(text, node);
-  const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-  text.line(0, 'Non-terminated Pods:', `(${running.length} in total)`);
-  text.line(1, 'Namespace', 'Name', 'CPU Requests', 'Memory Requests', 'Age');
-  text.line(1, '---------', '----', '------------', '---------------', '---');
-  const cpu = parseQuantity(node.status?.allocatable?.cpu ?? 0);
-  const memory = parseQuantity(node.status?.allocatable?.memory ?? 0);
-  for (const pod of running) {
-    const age = pod.metadata.creationTimestamp ? humanDuration(nowMs - parseTime(pod.metadata.creationTimestamp)) : '<unknown>';
-    text.line(1, pod.metadata.namespace ?? '', pod.metadata.name ?? '', share(podRequest(pod, 'cpu'), cpu, 'cpu'), share(podRequest(pod, 'memory'), memory, 'memory'), age);
-  }
-  describeEvents(text, events, nowMs);
-  return text.toString();
-}
-
-/** System Info, from what the agent reported (empty before it has). */
-function describeSystemInfo(text: DescribeText, node: Node): void {
-  const info = node.status?.nodeInfo;
-  text.line(0, 'System Info:');
-  text.line(1, 'Machine ID:', info?.machineID ?? '');
-  text.line(1, 'Kernel Version:', info?.kernelVersion ?? '');
-  text.line(1, 'OS Image:', info?.osImage ?? '');
-  text.line(1, 'Operating System:', info?.operatingSystem ?? '');
-  text.line(1, 'Architecture:', info?.architecture ?? '');
-  text.line(1, 'Container Runtime Version:', info?.containerRuntimeVersion ?? '');
-  text.line(1, 'Kubelet Version:', info?.kubeletVersion ?? '');
-  text.line(0, 'PodCIDR:', node.spec?.podCIDR ?? '');
-}
 
 /** The Pod Template section of a workload: labels, then each container's image, ports and environment. */
 function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
@@ -97,11 +15,18 @@ function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefi
     text.line(2, 'Image:', container.image ?? '');
     const ports = container.ports ?? [];
     text.line(2, 'Port:', ports.length === 0 ? '<none>' : ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
+    text.line(2, 'Host Port:', ports.length === 0 ? '<none>' : ports.map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}`).join(', '));
     const env = container.env ?? [];
     if (env.length === 0) text.line(2, 'Environment:', '<none>');
     else {
       text.line(2, 'Environment:');
       for (const e of env) text.line(3, `${e.name}:`, e.value ?? '');
+    }
+    const mounts = container.volumeMounts ?? [];
+    if (mounts.length === 0) text.line(2, 'Mounts:', '<none>');
+    else {
+      text.line(2, 'Mounts:');
+      for (const m of mounts) text.line(3, `${m.mountPath} from ${m.name} (${m.readOnly === true ? 'ro' : 'rw'})`);
     }
   }
   const volumes = template?.spec?.volumes ?? [];
@@ -190,6 +115,44 @@ export function describeService(service: Service, endpoints: Endpoints | undefin
   }
   text.line(0, 'Session Affinity:', spec?.sessionAffinity ?? 'None');
   if (spec?.type === 'NodePort' || spec?.type === 'LoadBalancer') text.line(0, 'External Traffic Policy:', spec.externalTrafficPolicy ?? 'Cluster');
+  describeEvents(text, events, nowMs);
+  return text.toString();
+}
+
+/** kubectl's ConfigMap form: each key, a rule, and its value as written. */
+export function describeConfigMap(configMap: ConfigMap, events: readonly Event[], nowMs: number): string {
+  const text = new DescribeText();
+  describeMeta(text, configMap.metadata, true);
+  text.line(0, '');
+  text.line(0, 'Data');
+  text.line(0, '====');
+  for (const key of Object.keys(configMap.data ?? {}).sort()) {
+    text.line(0, `${key}:`);
+    text.line(0, '----');
+    // A value's own tabs must not become columns.
+    for (const line of (configMap.data?.[key] ?? '').split('\n')) text.line(0, line.replaceAll('\t', '    '));
+  }
+  const binary = Object.keys(configMap.binaryData ?? {}).sort();
+  if (binary.length > 0) {
+    text.line(0, '');
+    text.line(0, 'BinaryData');
+    text.line(0, '====');
+    for (const key of binary) text.line(0, `${key}:`, `${Buffer.from(configMap.binaryData?.[key] ?? '', 'base64').byteLength} bytes`);
+  }
+  describeEvents(text, events, nowMs);
+  return text.toString();
+}
+
+/** kubectl's Secret form: the type, and each key's size, never its value. */
+export function describeSecret(secret: Secret, events: readonly Event[], nowMs: number): string {
+  const text = new DescribeText();
+  describeMeta(text, secret.metadata, true);
+  text.line(0, '');
+  text.line(0, 'Type:', secret.type ?? 'Opaque');
+  text.line(0, '');
+  text.line(0, 'Data');
+  text.line(0, '====');
+  for (const key of Object.keys(secret.data ?? {}).sort()) text.line(0, `${key}:`, `${Buffer.from(secret.data?.[key] ?? '', 'base64').byteLength} bytes`);
   describeEvents(text, events, nowMs);
   return text.toString();
 }

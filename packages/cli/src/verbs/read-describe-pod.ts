@@ -1,7 +1,7 @@
 // `describe pod`, section by section as kubectl's PodDescriber writes it: the pod, each container
 // (state, readiness, restarts, environment, mounts), conditions, volumes, then its events.
 
-import type { Container, ContainerState, ContainerStatus, Event, EnvVar, Pod, Volume } from '@raftplane/api';
+import { parseQuantity, type Container, type ContainerState, type ContainerStatus, type Event, type EnvVar, type Pod, type Volume } from '@raftplane/api';
 import { controlledBy, describeEvents, describeLabels, describeTime, DescribeText } from './read-describe-text.js';
 
 export function describePod(pod: Pod, events: readonly Event[], nowMs: number): string {
@@ -31,13 +31,28 @@ export function describePod(pod: Pod, events: readonly Event[], nowMs: number): 
   describeContainers(text, 'Containers:', spec?.containers ?? [], status?.containerStatuses ?? []);
   describeConditions(text, pod);
   describeVolumes(text, spec?.volumes ?? []);
-  text.line(0, 'QoS Class:', status?.qosClass ?? 'BestEffort');
+  text.line(0, 'QoS Class:', status?.qosClass ?? qosClass(pod));
   text.map(0, 'Node-Selectors:', spec?.nodeSelector);
   const tolerations = (spec?.tolerations ?? []).map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.tolerationSeconds === undefined ? '' : ` for ${t.tolerationSeconds}s`}`);
   if (tolerations.length === 0) text.line(0, 'Tolerations:', '<none>');
   tolerations.forEach((t, i) => text.line(0, i === 0 ? 'Tolerations:' : '', t));
   describeEvents(text, events, nowMs);
   return text.toString();
+}
+
+/** qos.GetPodQOS, for a pod whose status does not say: no requests or limits at all is BestEffort; cpu and memory limits on every container, requests equal to them, is Guaranteed. */
+export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const set = (list: Record<string, unknown> | undefined): boolean => Object.keys(list ?? {}).length > 0;
+  if (containers.every((c) => !set(c.resources?.requests) && !set(c.resources?.limits))) return 'BestEffort';
+  const guaranteed = containers.every((c) =>
+    (['cpu', 'memory'] as const).every((r) => {
+      const limit = c.resources?.limits?.[r];
+      const request = c.resources?.requests?.[r] ?? limit;
+      return limit !== undefined && parseQuantity(limit) === parseQuantity(request ?? 0);
+    }),
+  );
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function describeState(text: DescribeText, label: string, state: ContainerState | undefined): void {
@@ -80,8 +95,13 @@ function describeContainers(text: DescribeText, label: string, containers: reado
     text.line(2, 'Image:', container.image ?? '');
     text.line(2, 'Image ID:', status?.imageID ?? '');
     const ports = container.ports ?? [];
-    if (ports.length === 0) text.line(2, 'Port:', '<none>');
-    else text.line(2, ports.length === 1 ? 'Port:' : 'Ports:', ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
+    if (ports.length === 0) {
+      text.line(2, 'Port:', '<none>');
+      text.line(2, 'Host Port:', '<none>');
+    } else {
+      text.line(2, ports.length === 1 ? 'Port:' : 'Ports:', ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
+      text.line(2, ports.length === 1 ? 'Host Port:' : 'Host Ports:', ports.map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}`).join(', '));
+    }
     if ((container.command ?? []).length > 0) {
       text.line(2, 'Command:');
       for (const part of container.command ?? []) text.line(3, part);
@@ -94,6 +114,12 @@ function describeContainers(text: DescribeText, label: string, containers: reado
     if (status?.lastState && Object.keys(status.lastState).length > 0) describeState(text, 'Last State:', status.lastState);
     text.line(2, 'Ready:', status?.ready === true ? 'True' : 'False');
     text.line(2, 'Restart Count:', String(status?.restartCount ?? 0));
+    for (const [label, list] of [['Limits:', container.resources?.limits], ['Requests:', container.resources?.requests]] as const) {
+      const keys = Object.keys(list ?? {}).sort();
+      if (keys.length === 0) continue;
+      text.line(2, label);
+      for (const key of keys) text.line(3, `${key}:`, String(list?.[key] ?? ''));
+    }
     const env = container.env ?? [];
     if (env.length === 0) text.line(2, 'Environment:', '<none>');
     else {
@@ -114,11 +140,12 @@ function describeConditions(text: DescribeText, pod: Pod): void {
   if (conditions.length === 0) return;
   text.line(0, 'Conditions:');
   text.line(1, 'Type', 'Status');
-  for (const c of conditions) text.line(1, c.type, c.status);
+  // kubectl writes both cells with a trailing space.
+  for (const c of conditions) text.line(1, `${c.type} `, `${c.status} `);
 }
 
 function volumeSource(volume: Volume): string[][] {
-  if (volume.emptyDir) return [['Type:', 'EmptyDir (a temporary directory that shares a pod\'s lifetime)'], ['Medium:', volume.emptyDir.medium ?? '']];
+  if (volume.emptyDir) return [['Type:', 'EmptyDir (a temporary directory that shares a pod\'s lifetime)'], ['Medium:', volume.emptyDir.medium ?? ''], ['SizeLimit:', volume.emptyDir.sizeLimit === undefined ? '<unset>' : String(volume.emptyDir.sizeLimit)]];
   if (volume.hostPath) return [['Type:', 'HostPath (bare host directory volume)'], ['Path:', volume.hostPath.path]];
   if (volume.configMap) return [['Type:', 'ConfigMap (a volume populated by a ConfigMap)'], ['Name:', volume.configMap.name ?? ''], ['Optional:', String(volume.configMap.optional ?? false)]];
   if (volume.secret) return [['Type:', 'Secret (a volume populated by a Secret)'], ['SecretName:', volume.secret.secretName ?? ''], ['Optional:', String(volume.secret.optional ?? false)]];
