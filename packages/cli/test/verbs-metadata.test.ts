@@ -33,6 +33,13 @@ describe('label', () => {
     expect(await run('label', ['cm/web', 'app=api'])).toEqual({ code: 1, stdout: '', stderr: "'app' already has a value (web), and --overwrite is false\n" });
     expect(await run('label', ['cm/web', 'app=api', '--overwrite'])).toEqual({ code: 0, stdout: 'configmap/web labeled\n', stderr: '' });
     expect(await run('label', ['cm/web', 'app=api', '--overwrite'])).toEqual({ code: 0, stdout: 'configmap/web not labeled\n', stderr: '' });
+    // The same value again needs no --overwrite; two refusals are aggregated as kubectl does.
+    expect(await run('label', ['cm/web', 'app=api'])).toEqual({ code: 0, stdout: 'configmap/web not labeled\n', stderr: '' });
+    expect(await run('label', ['cm/web', 'app=x', 'tier=y'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "['app' already has a value (api), and --overwrite is false, 'tier' already has a value (front), and --overwrite is false]\n",
+    });
     expect(await run('label', ['cm/web', 'tier-'])).toEqual({ code: 0, stdout: 'configmap/web unlabeled\n', stderr: '' });
     expect((await configMaps().get('web')).metadata.labels).toEqual({ app: 'api' });
     expect(await run('label', ['cm/web', 'missing-'])).toEqual({ code: 0, stdout: 'configmap/web not labeled\n', stderr: 'label "missing" not found.\n' });
@@ -73,7 +80,15 @@ describe('annotate', () => {
   it('adds, refuses to overwrite, overwrites, removes, and changes nothing in a dry run', async () => {
     await configMap('notes');
     expect(await run('annotate', ['cm', 'notes', 'owner=ops', 'note=a value with spaces'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
-    expect(await run('annotate', ['cm/notes', 'owner=dev'])).toEqual({ code: 1, stdout: '', stderr: "'owner' already has a value (ops), and --overwrite is false\n" });
+    expect(await run('annotate', ['cm/notes', 'owner=dev'])).toEqual({ code: 1, stdout: '', stderr: "--overwrite is false but found the following declared annotation(s): 'owner' already has a value (ops)\n" });
+    expect(await run('annotate', ['cm/notes', 'owner=ops', 'note=b'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "--overwrite is false but found the following declared annotation(s): 'owner' already has a value (ops); 'note' already has a value (a value with spaces)\n",
+    });
+    expect(await run('annotate', ['cm/notes', 'kubernetes.io/change-cause=first'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
+    expect(await run('annotate', ['cm/notes', 'kubernetes.io/change-cause=second'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
+    expect(await run('annotate', ['cm/notes', 'kubernetes.io/change-cause-'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
     expect(await run('annotate', ['cm/notes', 'owner=dev', '--overwrite'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
     expect(await run('annotate', ['cm/notes', 'note-'])).toEqual({ code: 0, stdout: 'configmap/notes annotated\n', stderr: '' });
     expect(await run('annotate', ['cm/notes', 'extra=1', '--dry-run=server'])).toEqual({ code: 0, stdout: 'configmap/notes annotated (server dry run)\n', stderr: '' });

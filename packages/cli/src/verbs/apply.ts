@@ -50,7 +50,7 @@ export const apply: Verb = async (argv, io) => {
         return;
       }
       const outcome = await applyOne(session, manifest, values.namespace as string | undefined, dryRun, fieldManager, io.signal, (line) => io.stderr.write(`${line}\n`));
-      io.stdout.write(printName ? `${outcome.ref}\n` : `${outcome.ref} ${outcome.verb}${outcome.verb === 'unchanged' ? '' : dryRunSuffix(dryRun)}\n`);
+      io.stdout.write(printName ? `${outcome.ref}\n` : `${outcome.ref} ${outcome.verb}${dryRunSuffix(dryRun)}\n`);
     }),
   );
 };

@@ -1,5 +1,5 @@
 // `raftplane label|annotate TYPE NAME key=value key-`: kubectl's metadata verbs. A key that is
-// already set is refused unless --overwrite (even with the same value, as kubectl refuses); a
+// already set is refused unless --overwrite (see refuseOverwrites for each verb's rule); a
 // trailing `-` removes a key. The change goes as a JSON merge patch of metadata alone, holding
 // --resource-version when one is given.
 
@@ -101,12 +101,7 @@ interface ChangeOptions {
 async function changeOne(session: Session, target: Target, changes: Changes, options: ChangeOptions, io: VerbIO): Promise<void> {
   const live: KubeObject = await session.client.resourceFor(target.info, target.namespace).get(target.name, { signal: io.signal });
   const current = live.metadata[options.field] ?? {};
-  if (!options.overwrite) {
-    for (const key of changes.set.keys()) {
-      const value = current[key];
-      if (value !== undefined) throw new CliError(CliErrorCode.InvalidArgument, `'${key}' already has a value (${value}), and --overwrite is false`);
-    }
-  }
+  if (!options.overwrite) refuseOverwrites(current, changes, options.field);
   const patch: Record<string, string | null> = {};
   for (const [key, value] of changes.set) patch[key] = value;
   for (const key of changes.remove) {
@@ -117,6 +112,25 @@ async function changeOne(session: Session, target: Target, changes: Changes, opt
   if (options.resourceVersion !== undefined) metadata.resourceVersion = options.resourceVersion;
   if (options.dryRun !== 'client') await patchObject(session, target.info, target.namespace, target.name, 'merge', { metadata }, options.dryRun, io.signal);
   io.stdout.write(`${objectRef(target.info, target.name)} ${outcome(current, changes, options)}${dryRunSuffix(options.dryRun)}\n`);
+}
+
+/** The change-cause annotation may always be overwritten (kubectl's rule: rollout records it). */
+const changeCauseAnnotation = 'kubernetes.io/change-cause';
+
+/**
+ * Without --overwrite, kubectl refuses a key that already has a value, in each verb's words:
+ * label only when the value would change (aggregated `[a, b]` when several do), annotate whenever
+ * the key is set (except change-cause), all on one line.
+ */
+function refuseOverwrites(current: Readonly<Record<string, string>>, changes: Changes, field: Field): void {
+  const set = [...changes.set].filter(([key]) => current[key] !== undefined);
+  if (field === 'labels') {
+    const errors = set.filter(([key, value]) => current[key] !== value).map(([key]) => `'${key}' already has a value (${current[key] ?? ''}), and --overwrite is false`);
+    if (errors.length > 0) throw new CliError(CliErrorCode.InvalidArgument, errors.length === 1 ? (errors[0] ?? '') : `[${errors.join(', ')}]`);
+    return;
+  }
+  const found = set.filter(([key]) => key !== changeCauseAnnotation).map(([key]) => `'${key}' already has a value (${current[key] ?? ''})`);
+  if (found.length > 0) throw new CliError(CliErrorCode.InvalidArgument, `--overwrite is false but found the following declared annotation(s): ${found.join('; ')}`);
 }
 
 /** kubectl's words: annotate always says "annotated"; label says whether anything changed. */
