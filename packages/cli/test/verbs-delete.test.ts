@@ -72,6 +72,8 @@ describe('delete by name', () => {
     expect(await del(['configmaps', 'absent', 'present'])).toEqual({ code: 1, stdout: 'configmap "present" deleted\n', stderr: 'Error from server (NotFound): configmaps "absent" not found\n' });
     expect(await del(['deploy/absent'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): deployments.apps "absent" not found\n' });
     expect(await del(['configmaps', 'absent', '--ignore-not-found'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await del(['configmaps', 'absent', '--ignore-not-found', '--dry-run=client'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await del(['configmaps', 'absent', '--dry-run=client'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): configmaps "absent" not found\n' });
   });
 
   it('refuses an unknown type with the closest one, and arguments that select nothing', async () => {

@@ -121,8 +121,11 @@ function withGrace(grace: number | undefined): { gracePeriodSeconds?: number } {
 async function deleteOne(session: Session, target: Target, options: DeleteRequest, dryRun: DryRun, ignoreNotFound: boolean, signal: AbortSignal): Promise<string | undefined | null> {
   if (dryRun === 'client') {
     // Still read it: a dry run of deleting nothing should say NotFound.
-    await session.client.resourceFor(target.info, target.namespace).get(target.name, { signal }).catch((error: unknown) => rethrowUnlessIgnored(error, ignoreNotFound));
-    return undefined;
+    const found = await session.client
+      .resourceFor(target.info, target.namespace)
+      .get(target.name, { signal })
+      .catch((error: unknown) => rethrowUnlessIgnored(error, ignoreNotFound));
+    return found === null ? null : undefined;
   }
   try {
     const answer = (await deleteObject(session, target.info, target.namespace, target.name, options, dryRun, signal)) as { kind?: string; metadata?: { uid?: string }; details?: { uid?: string } };
