@@ -137,11 +137,9 @@ async function undo(session: Session, target: Target, io: VerbIO, toRevision: nu
     return;
   }
   // A JSON patch, as kubectl sends: replace the template whole (a merge would keep labels the old
-  // revision did not have), guarded by the resourceVersion read so a concurrent change is a conflict.
-  const patch: unknown[] = [
-    { op: 'test', path: '/metadata/resourceVersion', value: deployment.metadata.resourceVersion },
-    { op: 'replace', path: '/spec/template', value: template },
-  ];
+  // revision did not have). No resourceVersion test, as in kubectl: the controller's status writes
+  // move it all through a rollout, and the template is what undo means to set either way.
+  const patch: unknown[] = [{ op: 'replace', path: '/spec/template', value: template }];
   const cause = found.replicaSet.metadata.annotations?.[changeCauseAnnotation];
   if (cause !== undefined) patch.push({ op: 'add', path: '/metadata/annotations', value: { ...deployment.metadata.annotations, [changeCauseAnnotation]: cause } });
   await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'json', patch, { signal: io.signal });
