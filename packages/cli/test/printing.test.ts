@@ -100,10 +100,12 @@ describe('-o json, yaml and name', () => {
     expect(toYaml(listOf([pod]))).toMatch(/^apiVersion: v1\nitems:\n- apiVersion: v1\n {2}kind: Pod\n[\s\S]*\nkind: List\nmetadata:\n {2}resourceVersion: ""\n$/);
   });
 
-  it('writes JSON with four spaces and apiVersion, kind, metadata, spec, status first', () => {
+  it('writes JSON as Go\'s encoder does: four spaces, keys sorted, HTML characters escaped', () => {
     const json = toJson(pod);
     expect(json.split('\n').slice(0, 4)).toEqual(['{', '    "apiVersion": "v1",', '    "kind": "Pod",', '    "metadata": {']);
     expect(Object.keys(JSON.parse(json) as object)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+    // Go's encoder sorts a map's keys at every level and escapes HTML characters.
+    expect(toJson({ b: '<none> & more', a: { z: 1, y: 2 } })).toBe('{\n    "a": {\n        "y": 2,\n        "z": 1\n    },\n    "b": "\\u003cnone\\u003e \\u0026 more"\n}\n');
   });
 
   it('names objects by singular and group: pod/web-1, deployment.apps/web', () => {

@@ -218,17 +218,19 @@ describe('nodes, deployments, services and other kinds', () => {
     expect(lines).toContain('StrategyType:           RollingUpdate');
     expect(lines).toContain('RollingUpdateStrategy:  25% max unavailable, 25% max surge');
     const template = lines.indexOf('Pod Template:');
-    expect(lines.slice(template, template + 10)).toEqual([
+    expect(lines.slice(template, template + 12)).toEqual([
       'Pod Template:',
       '  Labels:  app=api',
       '  Containers:',
       '   api:',
-      '    Image:        api:1',
-      '    Port:         <none>',
-      '    Host Port:    <none>',
-      '    Environment:  <none>',
-      '    Mounts:       <none>',
-      '  Volumes:        <none>',
+      '    Image:         api:1',
+      '    Port:          <none>',
+      '    Host Port:     <none>',
+      '    Environment:   <none>',
+      '    Mounts:        <none>',
+      '  Volumes:         <none>',
+      '  Node-Selectors:  <none>',
+      '  Tolerations:     <none>',
     ]);
     expect(lines).toContain('OldReplicaSets:  <none>');
     expect(lines.find((l) => l.includes('ScalingReplicaSet'))).toMatch(/^ {2}Normal {2}ScalingReplicaSet {2}\d+s +deployment-controller {2}Scaled up replica set api-\w+ to 2$/);

@@ -114,26 +114,9 @@ export function headerOf(name: string): string {
   return name.toUpperCase();
 }
 
-/** kubectl's object keys order for JSON: the type's fields first, then the rest as they came. */
-const jsonKeyOrder = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
-
-function orderedForJson(obj: KubeObject): Record<string, unknown> {
-  const record = obj as unknown as Record<string, unknown>;
-  const ordered: Record<string, unknown> = {};
-  for (const key of jsonKeyOrder) if (key in record) ordered[key] = record[key];
-  for (const key of Object.keys(record)) if (!(key in ordered)) ordered[key] = record[key];
-  return ordered;
-}
-
 /** kubectl's `List` wrapper for several objects (-o json|yaml with a list or several names). */
 export function listOf(items: readonly KubeObject[]): Record<string, unknown> {
-  return { apiVersion: 'v1', items: items.map(orderedForJson), kind: 'List', metadata: { resourceVersion: '' } };
-}
-
-/** `-o json`: four-space indent as kubectl's json.MarshalIndent. */
-export function toJson(value: KubeObject | Record<string, unknown>): string {
-  const body = 'items' in value && value.kind === 'List' ? value : orderedForJson(value as KubeObject);
-  return `${JSON.stringify(body, null, 4)}\n`;
+  return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
 }
 
 /** Sorts keys as sigs.k8s.io/yaml does (it goes through a map): apiVersion, kind, metadata, spec, status. */
@@ -142,6 +125,15 @@ function sortedKeys(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const record = value as Record<string, unknown>;
   return Object.fromEntries(Object.keys(record).sort().map((k) => [k, sortedKeys(record[k])]));
+}
+
+/**
+ * `-o json` as kubectl writes it: Go's json.MarshalIndent of a map, so keys sorted, four spaces,
+ * and `<`, `>`, `&`, U+2028, U+2029 escaped as Go escapes them.
+ */
+export function toJson(value: unknown): string {
+  const text = JSON.stringify(sortedKeys(value), null, 4).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `${text}\n`;
 }
 
 /**

@@ -31,6 +31,10 @@ function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefi
   }
   const volumes = template?.spec?.volumes ?? [];
   text.line(1, 'Volumes:', volumes.length === 0 ? '<none>' : volumes.map((v) => v.name).join(', '));
+  text.map(1, 'Node-Selectors:', template?.spec?.nodeSelector);
+  const tolerations = (template?.spec?.tolerations ?? []).map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}`);
+  if (tolerations.length === 0) text.line(1, 'Tolerations:', '<none>');
+  tolerations.forEach((t, i) => text.line(1, i === 0 ? 'Tolerations:' : '', t));
 }
 
 function describeWorkloadConditions(text: DescribeText, conditions: readonly WorkloadCondition[]): void {
