@@ -128,6 +128,12 @@ describe('delete --all, --wait and --timeout', () => {
     expect((await cluster.client.resource('configmaps', 'sweep').list()).items).toEqual([]);
   });
 
+  it('waits for a namespace until the namespace controller has emptied and removed it', async () => {
+    await cluster.client.resource('configmaps', 'sweep').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inside' } });
+    expect(await del(['namespace', 'sweep', '--timeout=20s'])).toEqual({ code: 0, stdout: 'namespace "sweep" deleted\n', stderr: '' });
+    expect(await gone(() => cluster.client.resource('namespaces').get('sweep'))).toBe(true);
+  });
+
   it('waits while a finalizer holds the object: gives up at --timeout, returns at once with --wait=false', async () => {
     await configMaps().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
     expect(await del(['cm', 'held', '--timeout=300ms'])).toEqual({ code: 1, stdout: 'configmap "held" deleted\n', stderr: 'timed out waiting for the condition on configmaps/held\n' });
