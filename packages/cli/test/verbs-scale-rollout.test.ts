@@ -126,6 +126,19 @@ describe('scale', () => {
   });
 });
 
+describe('apply under the controllers', () => {
+  it('leaves what the controllers wrote alone: unchanged after the rollout, configured for a new image', async () => {
+    const manifest = (image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: applied}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: applied}}\n  template:\n    metadata: {labels: {app: applied}}\n    spec: {containers: [{name: main, image: ${image}}]}\n`;
+    const apply = (image: string) => runVerbAgainst(cluster.server, 'apply', ['-f', '-'], { input: manifest(image) });
+    expect((await apply('busybox:1')).stdout).toBe('deployment.apps/applied created\n');
+    await makeAllReady('applied');
+    expect(await apply('busybox:1')).toEqual({ code: 0, stdout: 'deployment.apps/applied unchanged\n', stderr: '' });
+    expect(await apply('busybox:2')).toEqual({ code: 0, stdout: 'deployment.apps/applied configured\n', stderr: '' });
+    await makeAllReady('applied');
+    expect(((await deployments().get('applied')) as Deployment).metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+  });
+});
+
 describe('rollout status', () => {
   it('prints a line per change off a terminal, ending with success', async () => {
     await createDeployment('st', 2);
