@@ -28,13 +28,17 @@ async function deleteDemoIfUp(context: ClusterContext): Promise<void> {
 async function stopNodes(context: ClusterContext, remove: boolean): Promise<boolean> {
   const { nodes, say } = context;
   let any = false;
-  // The proxy first (nothing new is routed), then the agents.
-  const components = await nodes.components();
-  for (const component of ['proxy' as const, ...components.filter((c) => c !== 'proxy')]) {
-    const pid = await nodes.stop(component);
-    if (pid === null) continue;
-    any = true;
-    say(`${component === 'proxy' ? 'proxy' : `agent ${component.slice('agent-'.length)}`} stopped (pid ${pid})`);
+  // The proxy first (nothing new is routed), then the agents, all at once: each takes a moment to
+  // wind down its connections, and they do not depend on one another.
+  const agents = (await nodes.components()).filter((c) => c !== 'proxy');
+  for (const batch of [['proxy' as const], agents]) {
+    const pids = await Promise.all(batch.map((component) => nodes.stop(component)));
+    batch.forEach((component, i) => {
+      const pid = pids[i];
+      if (pid === null || pid === undefined) return;
+      any = true;
+      say(`${component === 'proxy' ? 'proxy' : `agent ${component.slice('agent-'.length)}`} stopped (pid ${pid})`);
+    });
   }
   const record = await nodes.record();
   if (record !== null) {
@@ -50,12 +54,15 @@ async function stopMasters(context: ClusterContext): Promise<boolean> {
   const { control, say } = context;
   const running = await control.running();
   if (running.size === 0) return false;
-  // Followers first, the leader last, so that leadership moves at most once.
+  // Followers first (together), the leader last, so that leadership does not move on the way down.
   const leader = await control.client.leader();
-  const order = [...running.keys()].sort((a, b) => Number(a === leader) - Number(b === leader));
-  for (const id of order) {
-    const pid = await control.stop(id);
-    if (pid !== null) say(`master ${id} stopped (pid ${pid})`);
+  const followers = [...running.keys()].filter((id) => id !== leader);
+  for (const batch of [followers, running.has(leader) ? [leader] : []]) {
+    const pids = await Promise.all(batch.map((id) => control.stop(id)));
+    batch.forEach((id, i) => {
+      const pid = pids[i];
+      if (pid !== null && pid !== undefined) say(`master ${id} stopped (pid ${pid})`);
+    });
   }
   return true;
 }
