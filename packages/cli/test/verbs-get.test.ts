@@ -2,7 +2,9 @@
 // every output format, selectors, -A, several types, -w, and each error as one line.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pod } from '@raftplane/api';
+import { resolveResource, type Pod, type ResourceInfo } from '@raftplane/api';
+import type { Client, WatchEvent, WatchOptions } from '@raftplane/client';
+import { watchObjects } from '../src/verbs/read-watch.js';
 import { closedServer, forbiddingServer, linesOf, readTable, startVerb } from './support/read-output.js';
 import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
 
@@ -100,6 +102,13 @@ describe('tables', () => {
     expect(pairs.stdout.split('\n\n').map((t) => readTable(linesOf(t)).rows.map((r) => r[0]))).toEqual([['pod/web-2'], ['service/web']]);
   });
 
+  it('`all` lists every kind in the all category that has objects', async () => {
+    const run = await get('all', '-n', 'shop');
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n\n').map((t) => readTable(linesOf(t)).rows.map((r) => r[0]))).toEqual([['pod/db-1', 'pod/web-1', 'pod/web-2'], ['service/web']]);
+    expect(await get('all', '-n', 'empty')).toEqual({ code: 0, stdout: '', stderr: 'No resources found in empty namespace.\n' });
+  });
+
   it('makes the header bold only on a terminal', async () => {
     const tty = await runVerbAgainst(cluster.server, 'get', ['pods', '-n', 'shop', '-l', 'app=db'], { isTTY: true });
     expect(linesOf(tty.stdout)[0]).toMatch(/^\x1b\[1mNAME {3}READY {3}STATUS {4}RESTARTS {3}AGE\x1b\[0m$/);
@@ -186,6 +195,47 @@ describe('errors', () => {
     for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--no-headers', '--show-labels', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
       expect(lines.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
+  });
+});
+
+/** A client whose watches are scripted: each open returns the next stream's events (then the stream ends). */
+function scriptedClient(streams: WatchEvent[][], opened: (WatchOptions | undefined)[]): Client {
+  const watch = async (options?: WatchOptions) => {
+    opened.push(options);
+    const events = streams.shift() ?? [];
+    return { origin: 'scripted', close: async () => {}, async *[Symbol.asyncIterator]() { yield* events; } };
+  };
+  return { resourceFor: () => ({ watch }) } as unknown as Client;
+}
+
+const podInfo = resolveResource('pods') as ResourceInfo;
+const added = (name: string, resourceVersion: string): WatchEvent => ({ type: 'ADDED', object: { metadata: { name, resourceVersion } } });
+
+describe('the watch under -w', () => {
+  it('opens the watch again from the last version seen when the server ends it', async () => {
+    const opened: (WatchOptions | undefined)[] = [];
+    const seen: string[] = [];
+    const stop = new AbortController();
+    const client = scriptedClient([[added('a', '5'), { type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }], [added('b', '12')]], opened);
+    await watchObjects(client, podInfo, 'shop', { labelSelector: 'app=web', fieldSelector: undefined }, '3', stop.signal, (event) => {
+      seen.push(event.object.metadata.name ?? '');
+      if (seen.length === 2) stop.abort();
+    });
+    expect(seen).toEqual(['a', 'b']);
+    expect(opened.map((o) => o?.resourceVersion)).toEqual(['3', '9']);
+    expect(opened[0]).toMatchObject({ labelSelector: 'app=web', allowWatchBookmarks: true });
+  });
+
+  it('fails with the server\'s Status on an ERROR event (410: the version is gone)', async () => {
+    const client = scriptedClient([[{ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Expired', message: 'too old resource version: 3 (40)', code: 410 } }]], []);
+    await expect(watchObjects(client, podInfo, 'shop', { labelSelector: undefined, fieldSelector: undefined }, '3', new AbortController().signal, () => {})).rejects.toMatchObject({ status: { reason: 'Expired', code: 410 } });
+  });
+
+  it('gives up when the server ends every watch at once, instead of spinning', async () => {
+    const opened: (WatchOptions | undefined)[] = [];
+    const client = scriptedClient([], opened);
+    await expect(watchObjects(client, podInfo, 'shop', { labelSelector: undefined, fieldSelector: undefined }, '3', new AbortController().signal, () => {})).rejects.toThrow('the server ended the watch on pods 10 times in a row at once, without an event');
+    expect(opened).toHaveLength(10);
   });
 });
 

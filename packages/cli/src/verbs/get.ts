@@ -1,7 +1,7 @@
 // `raftplane get`: kubectl get's tables (the apiserver's own columns), -o wide|yaml|json|name,
 // selectors, -A, and -w (the table, then one row per change under the same header).
 
-import { isStatusError, type KubeObject, type ResourceInfo, type Table } from '@raftplane/api';
+import { isStatusError, resources, type KubeObject, type ResourceInfo, type Table } from '@raftplane/api';
 import type { Client } from '@raftplane/client';
 import { CliError, CliErrorCode } from '../errors.js';
 import { listOf, nameOf, TableWriter, colourFor, toJson, toYaml } from './printing.js';
@@ -28,7 +28,7 @@ const flags: readonly ReadFlag[] = [
 export const getUsage = verbUsage(
   {
     usage: ['raftplane get <type>[,<type>...] [<name>...] [flags]', 'raftplane get <type>/<name>... [flags]'],
-    summary: ['Prints resources as kubectl get does: the apiserver\'s columns, aligned.'],
+    summary: ['Prints resources as kubectl get does: the apiserver\'s columns, aligned.', `\`all\` stands for ${resources.filter((r) => r.categories.includes('all')).map((r) => r.resource).join(', ')}.`],
     examples: ['raftplane get pods -o wide', 'raftplane get deploy,svc -l app=web', 'raftplane get pod/web-1 -o yaml', 'raftplane get pods -A -w'],
   },
   flags,
@@ -48,10 +48,18 @@ interface Target {
   readonly names: readonly string[] | undefined;
 }
 
+/** `all` as kubectl expands it: every resource in the `all` category, in discovery order. */
+function expandAll(positionals: readonly string[]): string[] {
+  const [first, ...rest] = positionals;
+  if (first === undefined || first.includes('/')) return [...positionals];
+  const words = first.split(',').flatMap((word) => (word.toLowerCase() === 'all' ? resources.filter((r) => r.categories.includes('all')).map((r) => r.resource) : [word]));
+  return [words.join(','), ...rest];
+}
+
 /** Arguments as kubectl groups them: objects of one type together, types in the order given. */
 function targetsOf(positionals: readonly string[]): Target[] {
   const byType = new Map<string, { info: ResourceInfo; names: string[] | undefined }>();
-  for (const { info, name } of parseResourceArgs(positionals)) {
+  for (const { info, name } of parseResourceArgs(expandAll(positionals))) {
     const key = `${info.group}/${info.resource}`;
     const target = byType.get(key) ?? { info, names: name === undefined ? undefined : [] };
     if (name !== undefined) (target.names ??= []).push(name);

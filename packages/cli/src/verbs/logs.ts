@@ -107,7 +107,7 @@ export const logsVerb: Verb = async (argv, io) => {
     const container = containerFor(pod, options.container, io);
     const path = objectPath(podsInfo, pod.metadata.namespace ?? session.namespace, pod.metadata.name ?? '', 'log');
     try {
-      const stream = await openLogStream({ servers: session.config.servers, token: session.config.token, path, query: { ...options.query, container }, signal: io.signal, headersTimeoutMs: 30_000 });
+      const stream = await openLogStream({ servers: session.config.servers, token: session.config.token, path, query: { ...options.query, container }, signal: io.signal, connectTimeoutMs: 2_000, headersTimeoutMs: 15_000 });
       await copyLogStream(stream, io.stdout, io.signal);
     } catch (error) {
       if (io.signal.aborted && !isStatusError(error)) return 0;

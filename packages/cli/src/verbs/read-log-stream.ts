@@ -13,6 +13,8 @@ export interface LogStreamRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
+  /** How long a master may take to accept the connection before the next is tried. */
+  readonly connectTimeoutMs: number;
   /** How long to wait for the answer's headers (the apiserver waits up to 10 s for the agent). */
   readonly headersTimeoutMs: number;
 }
@@ -26,9 +28,25 @@ function open(server: string, request: LogStreamRequest): Promise<IncomingMessag
   if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method: 'GET', headers, signal: request.signal, timeout: request.headersTimeoutMs }, resolve);
-    req.once('timeout', () => req.destroy(new Error(`no answer from ${server} within ${request.headersTimeoutMs} ms`)));
-    req.once('error', reject);
+    // Timers, not a socket timeout: once the answer streams, a quiet container (-f) is not a failure.
+    const connectTimer = setTimeout(() => req.destroy(Object.assign(new Error(`${server} did not accept a connection within ${request.connectTimeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), request.connectTimeoutMs);
+    const headersTimer = setTimeout(() => req.destroy(new Error(`no answer from ${server} within ${request.headersTimeoutMs} ms`)), request.headersTimeoutMs);
+    const settle = (): void => {
+      clearTimeout(connectTimer);
+      clearTimeout(headersTimer);
+    };
+    const req = send(url, { method: 'GET', headers, signal: request.signal }, (response) => {
+      settle();
+      resolve(response);
+    });
+    req.once('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.once('error', (error) => {
+      settle();
+      reject(error);
+    });
     req.end();
   });
 }

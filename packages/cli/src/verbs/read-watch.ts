@@ -11,15 +11,33 @@ export interface ObjectEvent {
   readonly object: KubeObject;
 }
 
-/** Streams reopened in a row without one event: a server closing every watch at once is a failure, not a loop. */
-const emptyStreamsMax = 100;
+/**
+ * Streams in a row that the server ended within `quickCloseMs` without an event: a server that
+ * closes every watch at once is a failure to report, not a loop to spin in. A quiet watch that
+ * simply reaches the server's timeout is not counted.
+ */
+const quickClosesMax = 10;
+const quickCloseMs = 1_000;
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Resolves when `signal` aborts; throws the server's StatusError for an ERROR event (410 Expired: list again). */
 export async function watchObjects(client: Client, info: ResourceInfo, namespace: string | undefined, selectors: Selectors, resourceVersion: string, signal: AbortSignal, onEvent: (event: ObjectEvent) => void): Promise<void> {
   let version = resourceVersion;
-  let emptyStreams = 0;
+  let quickCloses = 0;
   while (!signal.aborted) {
     let delivered = false;
+    const openedMs = Date.now();
     try {
       const stream = await client.resourceFor(info, namespace).watch({ ...selectors, resourceVersion: version, allowWatchBookmarks: true, signal });
       for await (const event of stream) {
@@ -33,7 +51,9 @@ export async function watchObjects(client: Client, info: ResourceInfo, namespace
       if (signal.aborted) return;
       throw error;
     }
-    emptyStreams = delivered ? 0 : emptyStreams + 1;
-    if (emptyStreams >= emptyStreamsMax) throw new Error(`the watch on ${info.resource} was closed ${emptyStreamsMax} times in a row without an event`);
+    quickCloses = delivered || Date.now() - openedMs >= quickCloseMs ? 0 : quickCloses + 1;
+    if (quickCloses >= quickClosesMax) throw new Error(`the server ended the watch on ${info.resource} ${quickClosesMax} times in a row at once, without an event`);
+    // A quick close is retried after a pause that grows with each one (50 ms, 100 ms, ...).
+    if (quickCloses > 0) await pause(quickCloses * 50, signal);
   }
 }
