@@ -9,7 +9,7 @@ import { loadManifests } from './manifests.js';
 import { parseResourceArgs } from './resource-words.js';
 import { withSession, type ParsedVerbArgs, type Session, type Verb, type VerbIO } from './session.js';
 import { dryRunFlag, filenameFlag, filenames, outputFlag, outputName, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
-import { deleteObject, dryRunSuffix, forEachReporting, kindRef, nameOf, namespaceOf, objectRef, parseDryRun, resourceOfManifest, type DeleteRequest, type DryRun } from './write-support.js';
+import { checkTargetCount, deleteObject, dryRunSuffix, forEachReporting, kindRef, nameOf, namespaceOf, objectRef, parseDryRun, resourceOfManifest, type DeleteRequest, type DryRun } from './write-support.js';
 import { waitForObject } from './write-wait.js';
 
 const flags: WriteFlag[] = [
@@ -182,6 +182,7 @@ async function resolveTargets(selection: Selection, session: Session, values: Re
     }
     const list = await session.client.resourceFor(info, namespace).listAll({ ...(selection.selector === undefined ? {} : { labelSelector: selection.selector }) });
     for (const item of list.items) targets.push({ info, namespace, name: item.metadata.name ?? '' });
+    checkTargetCount(targets.length, selection.selector === undefined ? '--all' : `-l ${selection.selector}`);
   }
   return targets;
 }

@@ -9,7 +9,7 @@ import { loadManifests } from './manifests.js';
 import { parseResourceArgs } from './resource-words.js';
 import { withSession, type Session, type Verb, type VerbIO } from './session.js';
 import { dryRunFlag, filenameFlag, filenames, parseWriteArgs, recursiveFlag, type WriteFlag } from './write-flags.js';
-import { dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
+import { checkTargetCount, dryRunSuffix, forEachReporting, nameOf, namespaceOf, objectRef, parseDryRun, patchObject, resourceOfManifest, type DryRun } from './write-support.js';
 
 function flagsFor(what: string): WriteFlag[] {
   return [
@@ -83,6 +83,7 @@ function metadataVerb(verb: 'label' | 'annotate', field: Field): Verb {
         const namespace = info.namespaced ? session.namespace : undefined;
         if (name !== undefined) targets.push({ info, namespace, name });
         else for (const item of (await session.client.resourceFor(info, namespace).listAll({ ...(values.all === true ? {} : { labelSelector: values.selector as string }), signal: io.signal })).items) targets.push({ info, namespace, name: item.metadata.name ?? '' });
+        checkTargetCount(targets.length, values.all === true ? '--all' : `-l ${String(values.selector)}`);
       }
       const options: ChangeOptions = { field, what, overwrite: values.overwrite === true, resourceVersion: values['resource-version'] as string | undefined, dryRun };
       return forEachReporting(targets, session, io, (target) => changeOne(session, target, changes, options, io));

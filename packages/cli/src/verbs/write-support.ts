@@ -142,6 +142,14 @@ function unreachable(error: unknown): boolean {
   return code === 'CLIENT_UNREACHABLE' || code === 'CLIENT_OUTCOME_UNKNOWN';
 }
 
+/** How many objects one command changes at most: a selector matching more is likelier a mistake than a plan. */
+export const targetsMax = 10_000;
+
+/** Fails fast past targetsMax, before anything is changed. */
+export function checkTargetCount(count: number, selection: string): void {
+  if (count > targetsMax) throw new CliError(CliErrorCode.InvalidArgument, `${count} objects match ${selection}, more than the ${targetsMax} one command changes: narrow the selection`);
+}
+
 /** An integer flag (`--replicas=3`): the value, or a one-line error naming the flag. */
 export function integerFlag(flag: string, value: string | undefined, minimum: number): number | undefined {
   if (value === undefined) return undefined;
