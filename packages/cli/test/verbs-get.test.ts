@@ -168,6 +168,15 @@ describe('errors', () => {
     expect(run.stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${closed} \\(.*ECONNREFUSED.*\\); is it running\\? \\(raftplane cluster status\\)\\n$`));
   });
 
+  it('goes on to the next master when one is down, and names them all when none answers', async () => {
+    const [first, second] = [await closedServer(), await closedServer()];
+    const run = await runVerbAgainst(`${first},${cluster.server}`, 'get', ['pods', '-n', 'shop', '-l', 'app=db']);
+    expect(run.code).toBe(0);
+    expect(readTable(linesOf(run.stdout)).rows.map((r) => r[0])).toEqual(['db-1']);
+    const none = await runVerbAgainst(`${first},${second}`, 'get', ['pods']);
+    expect(none.stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${first}, ${second} \\(`));
+  });
+
   it('prints a Forbidden answer as kubectl does', async () => {
     const fake = await forbiddingServer();
     try {

@@ -150,6 +150,11 @@ describe('errors', () => {
     expect(run.stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${closed} \\(`));
   });
 
+  it('streams from the next master when the first is down', async () => {
+    const closed = await closedServer();
+    expect(await runVerbAgainst(`${closed},${cluster.server}`, 'logs', ['web-1', '-n', 'shop', '--tail', '1'])).toEqual({ code: 0, stdout: 'web-1/web line 2\n', stderr: '' });
+  });
+
   it('prints a Forbidden answer as kubectl does', async () => {
     const fake = await forbiddingServer();
     try {
