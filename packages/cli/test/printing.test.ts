@@ -54,6 +54,10 @@ describe('colour only on a terminal', () => {
     expect(writer.lines([['NAME', 'STATUS'], ['web-1', 'CrashLoopBackOff']], true)).toEqual(['NAME    STATUS', 'web-1   CrashLoopBackOff']);
   });
 
+  it('prints plain text on a terminal when NO_COLOR is set', () => {
+    expect(new TableWriter(colourFor(true, { NO_COLOR: '1' })).lines([['NAME'], ['web-1']], true)).toEqual(['NAME', 'web-1']);
+  });
+
   it('makes the header bold and a failing row red on a terminal, with the same alignment', () => {
     const writer = new TableWriter(colourFor(true));
     expect(writer.lines([['NAME', 'STATUS'], ['web-1', 'CrashLoopBackOff'], ['web-2', 'Running']], true)).toEqual([

@@ -81,7 +81,7 @@ export const eventsVerb: Verb = async (argv, io) => {
     const wanted = (event: Event): boolean => options.types === undefined || options.types.includes((event.type ?? '').toLowerCase());
     const events = sortEvents((list.items as Event[]).filter(wanted));
     const header = [...(options.allNamespaces ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'];
-    const writer = new TableWriter(colourFor(io.isTTY));
+    const writer = new TableWriter(colourFor(io.isTTY, io.env));
     let headerDue = !options.noHeaders;
     const print = (rows: string[][]): void => {
       if (rows.length === 0) return;

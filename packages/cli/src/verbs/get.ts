@@ -129,7 +129,7 @@ function noResources(session: Session, targets: readonly Target[], options: GetO
 async function printTables(session: Session, targets: readonly Target[], options: GetOptions, io: VerbIO): Promise<number> {
   const errors: string[] = [];
   const blocks: string[][] = [];
-  const colour = colourFor(io.isTTY);
+  const colour = colourFor(io.isTTY, io.env);
   for (const target of targets) {
     const tables = await tablesOf(session, target, options, io.signal, errors);
     const rows = tables.flatMap((t) => t.rows);
@@ -193,7 +193,7 @@ async function watchTable(session: Session, target: Target, options: GetOptions,
   const selectors = { labelSelector: options.labelSelector, fieldSelector };
   const table = await listTable(session.client, target.info, namespace, selectors, io.signal);
   const shape = rowShape(table, target.info, { wide: options.output === 'wide', allNamespaces: options.allNamespaces, showLabels: options.showLabels, withType: false });
-  const writer = new TableWriter(colourFor(io.isTTY));
+  const writer = new TableWriter(colourFor(io.isTTY, io.env));
   let headerDue = !options.noHeaders;
   const print = (rows: string[][]): void => {
     if (rows.length === 0) return;

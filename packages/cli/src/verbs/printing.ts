@@ -101,8 +101,9 @@ export interface Colour {
 /** Statuses an operator must see: the pod printer's words for something broken. */
 const failureWords = /^(Failed|Error|CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|OOMKilled|Evicted|NotReady|Warning|Init:(Error|CrashLoopBackOff)|Init:ExitCode:\d+|ExitCode:\d+|Signal:\d+)$/;
 
-export function colourFor(isTTY: boolean): Colour {
-  if (!isTTY) return { bold: (t) => t, status: (t) => t };
+/** Colour on a terminal, unless NO_COLOR is set to anything (no-color.org). */
+export function colourFor(isTTY: boolean, env: NodeJS.ProcessEnv = {}): Colour {
+  if (!isTTY || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return { bold: (t) => t, status: (t) => t };
   return {
     bold: (t) => `\x1b[1m${t}\x1b[0m`,
     status: (t, cells) => (cells.some((c) => failureWords.test(c)) ? `\x1b[31m${t}\x1b[0m` : t),
