@@ -226,7 +226,8 @@ export function statusTable(statuses: Map<number, MasterStatus | null>, pids: Ma
   const header = ['master', 'pid', 'role', 'term', 'leader', 'commit', 'applied', 'lag', 'last index', 'snapshot', 'ready', ...(live === undefined ? [] : ['live'])];
   const liveCell = (id: number): string[] => (live === undefined ? [] : [live.get(id) === true ? 'yes' : 'no']);
   const rows = [...statuses.entries()].map(([id, s]) => {
-    if (s === null) return [String(id), String(pids.get(id) ?? '-'), 'down', '-', '-', '-', '-', '-', '-', '-', 'no', ...liveCell(id)];
+    // A process that runs but does not answer is paused or wedged, not down.
+    if (s === null) return [String(id), String(pids.get(id) ?? '-'), pids.has(id) ? 'no-answer' : 'down', '-', '-', '-', '-', '-', '-', '-', 'no', ...liveCell(id)];
     const lag = leader === null ? '-' : String(Math.max(0, leader.commit - s.applied));
     return [
       String(id),
