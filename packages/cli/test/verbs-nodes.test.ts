@@ -59,6 +59,9 @@ describe('cordon and uncordon', () => {
 
   it('says NotFound for an absent node and asks for a name', async () => {
     expect(await run('cordon', ['nope'])).toEqual({ code: 1, stdout: '', stderr: 'Error from server (NotFound): nodes "nope" not found\n' });
+    // One missing node fails alone: the others are still cordoned.
+    expect(await run('cordon', ['nope', 'c2'])).toEqual({ code: 1, stdout: 'node/c2 cordoned\n', stderr: 'Error from server (NotFound): nodes "nope" not found\n' });
+    expect(await run('uncordon', ['c2'])).toEqual({ code: 0, stdout: 'node/c2 uncordoned\n', stderr: '' });
     expect(await run('uncordon', [])).toEqual({ code: 1, stdout: '', stderr: 'uncordon needs a node name (raftplane uncordon NODE) or -l selector\n' });
   });
 });

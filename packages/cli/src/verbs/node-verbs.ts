@@ -15,14 +15,14 @@ import { waitForObject } from './write-wait.js';
 
 const cordonFlags: WriteFlag[] = [{ name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'every node whose labels match' }, dryRunFlag];
 
-function nodesClient(session: Session) {
-  return session.client.resource('nodes');
+/** The nodes -l selects (read now), or the names given (each read when its turn comes, so one missing fails alone). */
+async function selectNodes(session: Session, names: readonly string[], selector: string | undefined, signal: AbortSignal): Promise<(Node | string)[]> {
+  if (selector !== undefined) return (await session.client.resource('nodes').listAll({ labelSelector: selector, signal })).items;
+  return [...names];
 }
 
-/** The nodes the arguments name (or -l selects), read now. */
-async function selectNodes(session: Session, names: readonly string[], selector: string | undefined, signal: AbortSignal): Promise<Node[]> {
-  if (selector !== undefined) return (await nodesClient(session).listAll({ labelSelector: selector, signal })).items;
-  return Promise.all(names.map((name) => nodesClient(session).get(name, { signal })));
+function readNode(session: Session, node: Node | string, signal: AbortSignal): Promise<Node> {
+  return typeof node === 'string' ? session.client.resource('nodes').get(node, { signal }) : Promise.resolve(node);
 }
 
 /** Sets spec.unschedulable; prints `node/n1 cordoned` or `already cordoned`, as kubectl does. */
@@ -34,12 +34,8 @@ async function setUnschedulable(session: Session, node: Node, unschedulable: boo
     return;
   }
   // false is spelled by removing the field, as kubectl's patch (omitempty) does.
-  if (dryRun !== 'client') await patchObject(session, nodeInfo(session), undefined, name, 'strategic', { spec: { unschedulable: unschedulable ? true : null } }, dryRun, io.signal);
+  if (dryRun !== 'client') await patchObject(session, session.client.resource('nodes').info, undefined, name, 'strategic', { spec: { unschedulable: unschedulable ? true : null } }, dryRun, io.signal);
   io.stdout.write(`node/${name} ${word}${dryRunSuffix(dryRun)}\n`);
-}
-
-function nodeInfo(session: Session) {
-  return nodesClient(session).info;
 }
 
 function cordonVerb(verb: 'cordon' | 'uncordon', unschedulable: boolean): Verb {
@@ -56,7 +52,7 @@ function cordonVerb(verb: 'cordon' | 'uncordon', unschedulable: boolean): Verb {
         io.stderr.write('No resources found\n');
         return 0;
       }
-      return forEachReporting(nodes, session, io, (node) => setUnschedulable(session, node, unschedulable, dryRun, io));
+      return forEachReporting(nodes, session, io, async (node) => setUnschedulable(session, await readNode(session, node, io.signal), unschedulable, dryRun, io));
     });
   };
 }
@@ -92,7 +88,8 @@ export const drain: Verb = async (argv, io) => {
   const filters: DrainFilters = { ignoreDaemonSets: values['ignore-daemonsets'] === true, force: values.force === true, deleteEmptyDirData: values['delete-emptydir-data'] === true };
   return withSession(values, io, async (session) => {
     const nodes = await selectNodes(session, positionals, values.selector as string | undefined, io.signal);
-    return forEachReporting(nodes, session, io, async (node) => {
+    return forEachReporting(nodes, session, io, async (given) => {
+      const node = await readNode(session, given, io.signal);
       await setUnschedulable(session, node, true, dryRun, io);
       await drainNode(session, node.metadata.name ?? '', { filters, dryRun, grace, timeoutMs: timeoutMs === 0 ? undefined : timeoutMs, podSelector: values['pod-selector'] as string | undefined }, io);
     });
