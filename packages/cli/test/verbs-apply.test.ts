@@ -60,6 +60,7 @@ describe('apply -f', () => {
     const live = (await cluster.client.resource('deployments', 'default').get('web')) as Deployment;
     expect(live.spec?.replicas).toBe(3);
     expect(live.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('"replicas":3');
+    expect((live.metadata.managedFields ?? []).map((m) => m.manager)).toEqual(['kubectl-client-side-apply']);
   });
 });
 

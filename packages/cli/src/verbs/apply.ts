@@ -85,7 +85,7 @@ async function applyOne(session: Session, manifest: Manifest, explicitNamespace:
   if (Object.keys(patch).length === 0) return { ref, verb: 'unchanged' };
   // Kinds without a strategy table (none today; custom resources later) take a JSON merge patch, as kubectl sends them.
   const type = kindsWithPatchStrategies().includes(info.kind) ? 'strategic' : 'merge';
-  if (dryRun !== 'client') await patchObject(session, info, namespace, name, type, patch, dryRun, signal);
+  if (dryRun !== 'client') await patchObject(session, info, namespace, name, type, patch, dryRun, signal, { fieldManager });
   return { ref, verb: 'configured' };
 }
 

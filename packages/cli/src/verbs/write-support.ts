@@ -96,15 +96,15 @@ export async function createObject(session: Session, info: ResourceInfo, namespa
   return send(session, { method: 'POST', path: collectionPath(info, namespace), query: { ...serverDryRun, fieldManager }, body: object, signal });
 }
 
-/** Server-side apply's parameters (type 'apply' only). */
+/** Who the fields set are recorded for (managedFields), and, for server-side apply only, whether to take them from others. */
 export interface ApplyParameters {
   readonly fieldManager: string;
-  readonly force: boolean;
+  readonly force?: boolean;
 }
 
 export async function patchObject(session: Session, info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, dryRun: DryRun, signal: AbortSignal, apply?: ApplyParameters): Promise<KubeObject> {
   if (dryRun === 'none') return session.client.resourceFor(info, namespace).patch(name, type, patch, { signal, ...apply });
-  const query = apply === undefined ? serverDryRun : { ...serverDryRun, fieldManager: apply.fieldManager, force: String(apply.force) };
+  const query = apply === undefined ? serverDryRun : { ...serverDryRun, fieldManager: apply.fieldManager, ...(apply.force === undefined ? {} : { force: String(apply.force) }) };
   return send(session, { method: 'PATCH', path: objectPath(info, namespace, name), query, headers: { 'content-type': patchContentTypes[type] }, body: patch, signal });
 }
 
