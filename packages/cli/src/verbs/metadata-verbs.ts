@@ -111,7 +111,7 @@ async function changeOne(session: Session, target: Target, changes: Changes, opt
   }
   const metadata: Record<string, unknown> = { [options.field]: patch };
   if (options.resourceVersion !== undefined) metadata.resourceVersion = options.resourceVersion;
-  if (options.dryRun !== 'client') await patchObject(session, target.info, target.namespace, target.name, 'merge', { metadata }, options.dryRun, io.signal);
+  if (options.dryRun !== 'client') await patchObject(session, target.info, target.namespace, target.name, 'merge', { metadata }, options.dryRun, io.signal, { fieldManager: options.field === 'labels' ? 'kubectl-label' : 'kubectl-annotate' });
   io.stdout.write(`${objectRef(target.info, target.name)} ${outcome(current, changes, options)}${dryRunSuffix(options.dryRun)}\n`);
 }
 

@@ -34,7 +34,7 @@ async function setUnschedulable(session: Session, node: Node, unschedulable: boo
     return;
   }
   // false is spelled by removing the field, as kubectl's patch (omitempty) does.
-  if (dryRun !== 'client') await patchObject(session, session.client.resource('nodes').info, undefined, name, 'strategic', { spec: { unschedulable: unschedulable ? true : null } }, dryRun, io.signal);
+  if (dryRun !== 'client') await patchObject(session, session.client.resource('nodes').info, undefined, name, 'strategic', { spec: { unschedulable: unschedulable ? true : null } }, dryRun, io.signal, { fieldManager: 'kubectl-cordon' });
   io.stdout.write(`node/${name} ${word}${dryRunSuffix(dryRun)}\n`);
 }
 

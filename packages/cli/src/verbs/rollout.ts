@@ -32,6 +32,9 @@ export const rolloutUsage = {
   examples: ['raftplane rollout status deploy/web --timeout=2m', 'raftplane rollout undo deploy/web --to-revision=2'],
 };
 
+/** Who rollout's changes are recorded for in managedFields, as kubectl names itself. */
+const fieldManager = 'kubectl-rollout';
+
 /** The annotation `rollout restart` sets on the pod template: a new template, hence new pods. */
 export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
 
@@ -142,7 +145,7 @@ async function undo(session: Session, target: Target, io: VerbIO, toRevision: nu
   const patch: unknown[] = [{ op: 'replace', path: '/spec/template', value: template }];
   const cause = found.replicaSet.metadata.annotations?.[changeCauseAnnotation];
   if (cause !== undefined) patch.push({ op: 'add', path: '/metadata/annotations', value: { ...deployment.metadata.annotations, [changeCauseAnnotation]: cause } });
-  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'json', patch, { signal: io.signal });
+  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'json', patch, { signal: io.signal, fieldManager });
   io.stdout.write(`${objectRef(target.info, target.name)} rolled back\n`);
 }
 
@@ -153,7 +156,7 @@ async function restart(session: Session, target: Target, io: VerbIO): Promise<vo
   // RFC 3339 in seconds, as kubectl writes it: a new value is a new template, so new pods.
   const restartedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const patch = { spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: restartedAt } } } } };
-  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'strategic', patch, { signal: io.signal });
+  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'strategic', patch, { signal: io.signal, fieldManager });
   io.stdout.write(`${objectRef(target.info, target.name)} restarted\n`);
 }
 
@@ -163,6 +166,6 @@ async function setPaused(session: Session, target: Target, io: VerbIO, paused: b
   if ((deployment.spec?.paused === true) === paused) {
     throw new CliError(CliErrorCode.InvalidArgument, `${qualifiedResource(target.info)} "${target.name}" is ${paused ? 'already paused' : 'not paused'}`);
   }
-  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'strategic', { spec: { paused } }, { signal: io.signal });
+  await session.client.resourceFor(target.info, target.namespace).patch(target.name, 'strategic', { spec: { paused } }, { signal: io.signal, fieldManager });
   io.stdout.write(`${objectRef(target.info, target.name)} ${paused ? 'paused' : 'resumed'}\n`);
 }

@@ -96,5 +96,5 @@ async function scaleOnce(session: Session, info: ResourceInfo, namespace: string
   // Without a precondition the new count holds whatever happened since the read: no compare-and-swap.
   if (!held) delete metadata.resourceVersion;
   const next: Scale = { ...current, metadata, spec: { ...current.spec, replicas } };
-  await client.updateScale(name, next, { signal });
+  await client.updateScale(name, next, { signal, fieldManager: 'kubectl-scale' });
 }
