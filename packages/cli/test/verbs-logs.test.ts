@@ -118,6 +118,30 @@ describe('a workload', () => {
   });
 });
 
+describe('several streams', () => {
+  it('-l prints every selected pod\'s log, one after another', async () => {
+    expect(await logs('-l', 'app=web', '-n', 'shop', '--tail', '1', '--prefix')).toMatchObject({ code: 1, stdout: '[pod/web-1/web] web-1/web line 2\n', stderr: 'Error from server (BadRequest): pod web-2 does not have a host assigned\n' });
+    expect(await logs('-l', 'app=two', '-n', 'shop')).toEqual({ code: 0, stdout: 'two/a line 1\ntwo/a line 2\n', stderr: 'Defaulted container "a" out of: a, b\n' });
+    expect(await logs('-l', 'app=none', '-n', 'shop')).toEqual({ code: 0, stdout: '', stderr: 'No resources found in shop namespace.\n' });
+  });
+
+  it('--all-containers prints each container in turn, --prefix names each line\'s source', async () => {
+    expect(await logs('two', '-n', 'shop', '--all-containers', '--prefix', '--tail', '1')).toEqual({ code: 0, stdout: '[pod/two/a] two/a line 2\n[pod/two/b] two/b line 2\n', stderr: '' });
+  });
+
+  it('-f follows every stream at once, line by line, up to --max-log-requests', async () => {
+    const follow = startVerb(cluster.server, 'logs', ['-f', '-l', 'app in (two,annotated)', '--all-containers', '--prefix', '-n', 'shop']);
+    await follow.waitFor((out) => linesOf(out).length === 8);
+    expect(await follow.stop()).toBe(0);
+    expect(linesOf(follow.stdout()).sort()).toEqual(['annotated/a', 'annotated/b', 'two/a', 'two/b'].flatMap((s) => [`[pod/${s}] first`, `[pod/${s}] second`]).sort());
+    expect(await logs('-f', '-l', 'app in (two,annotated)', '--all-containers', '-n', 'shop', '--max-log-requests', '3')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'you are attempting to follow 4 log streams, but maximum allowed concurrency is 3, use --max-log-requests to increase the limit\n',
+    });
+  });
+});
+
 describe('-f', () => {
   it('prints output as it comes until interrupted, then closes the stream', async () => {
     followClosed = false;
@@ -170,9 +194,12 @@ describe('errors', () => {
     expect((await logs('web-1', '--bogus')).stderr).toBe('unknown flag --bogus for raftplane logs (see --help)\n');
     expect((await logs()).stderr).toBe('a pod or <type>/<name> must be given: raftplane logs <pod> (see --help)\n');
     expect((await logs('two', 'b', '-c', 'a')).stderr).toBe('only one of -c or an inline container name may be given\n');
+    expect((await logs('two', '-l', 'app=two')).stderr).toBe('only a selector (-l) or a pod name is allowed\n');
+    expect((await logs('two', '-c', 'a', '--all-containers')).stderr).toBe('--all-containers=true should not be specified with container name\n');
+    expect((await logs('two', '--max-log-requests', '0')).stderr).toBe('--max-log-requests must be greater than 0\n');
     const help = linesOf((await logs('--help')).stdout);
     expect(help[0]).toBe('usage: raftplane logs <pod> [<container>] [flags]');
-    for (const flag of ['-c, --container <name>', '-f, --follow', '-p, --previous', '--tail <lines>', '--since <duration>', '--timestamps', '-n, --namespace <namespace>']) {
+    for (const flag of ['-c, --container <name>', '-f, --follow', '-p, --previous', '--tail <lines>', '--since <duration>', '--timestamps', '-l, --selector <selector>', '--all-containers', '--prefix', '--max-log-requests <count>', '-n, --namespace <namespace>']) {
       expect(help.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });

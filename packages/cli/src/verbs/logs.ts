@@ -7,7 +7,7 @@ import { objectPath } from '@raftplane/client';
 import { CliError, CliErrorCode } from '../errors.js';
 import { nameOf } from './printing.js';
 import { integerFlag, parseReadArgs, printedHelp, secondsFlag, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
-import { copyLogStream, openLogStream } from './read-log-stream.js';
+import { copyLogLines, copyLogStream, openLogStream } from './read-log-stream.js';
 import { resourceFromWord } from './resource-words.js';
 import { withSession, type Session, type Verb, type VerbIO } from './session.js';
 
@@ -18,13 +18,17 @@ const flags: readonly ReadFlag[] = [
   { name: 'tail', type: 'string', value: '<lines>', fallback: '-1, all', text: 'only the last lines' },
   { name: 'since', type: 'string', value: '<duration>', fallback: 'all', text: 'only output newer than this: 30s, 5m, 1h' },
   { name: 'timestamps', type: 'boolean', fallback: 'false', text: 'prefix each line with its RFC 3339 time' },
+  { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'every pod with these labels instead of one named pod' },
+  { name: 'all-containers', type: 'boolean', fallback: 'false', text: "every container of the pod(s), one after another (-f: at once)" },
+  { name: 'prefix', type: 'boolean', fallback: 'false', text: 'start each line with [pod/<name>/<container>]' },
+  { name: 'max-log-requests', type: 'string', value: '<count>', fallback: '5', text: 'most streams followed at once with -l or --all-containers' },
 ];
 
 export const logsUsage = verbUsage(
   {
-    usage: ['raftplane logs <pod> [<container>] [flags]', 'raftplane logs <type>/<name> [flags]'],
+    usage: ['raftplane logs <pod> [<container>] [flags]', 'raftplane logs <type>/<name> [flags]', 'raftplane logs -l <selector> [flags]'],
     summary: ['Prints a container\'s output. For a deployment, replicaset, statefulset, daemonset or job, one of its pods is chosen (running and ready first).'],
-    examples: ['raftplane logs web-1', 'raftplane logs -f deploy/web -c web', 'raftplane logs web-1 --previous --tail 20'],
+    examples: ['raftplane logs web-1', 'raftplane logs -f deploy/web -c web', 'raftplane logs web-1 --previous --tail 20', 'raftplane logs -l app=web --all-containers --prefix'],
   },
   flags,
 );
@@ -38,13 +42,29 @@ interface LogsOptions {
   readonly container: string | undefined;
   readonly query: Record<string, string>;
   readonly follow: boolean;
+  readonly selector: string | undefined;
+  readonly allContainers: boolean;
+  readonly prefix: boolean;
+  readonly streamsMax: number;
+}
+
+/** One container's log to print. */
+interface LogTarget {
+  readonly pod: Pod;
+  readonly container: string;
 }
 
 function optionsOf(values: Record<string, string | boolean | string[] | undefined>, positionals: readonly string[]): LogsOptions {
-  if (positionals.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'a pod or <type>/<name> must be given: raftplane logs <pod> (see --help)');
+  const selector = stringFlag(values, 'selector');
+  if (selector !== undefined && positionals.length > 0) throw new CliError(CliErrorCode.InvalidArgument, 'only a selector (-l) or a pod name is allowed');
+  if (selector === undefined && positionals.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'a pod or <type>/<name> must be given: raftplane logs <pod> (see --help)');
   if (positionals.length > 2) throw new CliError(CliErrorCode.InvalidArgument, `expected raftplane logs <pod> [<container>], got ${positionals.length} arguments`);
   const flagContainer = stringFlag(values, 'container');
   if (flagContainer !== undefined && positionals[1] !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, 'only one of -c or an inline container name may be given', '--container');
+  const allContainers = values['all-containers'] === true;
+  if (allContainers && (flagContainer ?? positionals[1]) !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, '--all-containers=true should not be specified with container name', '--all-containers');
+  const streamsMax = integerFlag(values, 'max-log-requests', false) ?? 5;
+  if (streamsMax < 1) throw new CliError(CliErrorCode.InvalidFlag, '--max-log-requests must be greater than 0', '--max-log-requests');
   const tail = integerFlag(values, 'tail', true);
   const since = secondsFlag(values, 'since');
   const follow = values.follow === true;
@@ -55,7 +75,7 @@ function optionsOf(values: Record<string, string | boolean | string[] | undefine
   if (tail !== undefined && tail >= 0) query.tailLines = String(tail);
   if (since !== undefined) query.sinceSeconds = String(since);
   if (values.timestamps === true) query.timestamps = 'true';
-  return { container: flagContainer ?? positionals[1], query, follow };
+  return { container: flagContainer ?? positionals[1], query, follow, selector, allContainers, prefix: values.prefix === true, streamsMax };
 }
 
 /** kubectl's podutils.ByLogging: scheduled, then Running, then ready, then most restarts, then oldest. */
@@ -98,21 +118,58 @@ function containerFor(pod: Pod, given: string | undefined, io: VerbIO): string {
   return chosen;
 }
 
+/** The pods and containers to print: one pod (or a workload's chosen one), or every pod -l selects. */
+async function targetsFor(session: Session, positionals: readonly string[], options: LogsOptions, io: VerbIO): Promise<LogTarget[]> {
+  let pods: Pod[];
+  if (options.selector === undefined) pods = [await podFor(session, positionals[0] as string, io)];
+  else {
+    pods = (await session.client.resourceFor(podsInfo, session.namespace).listAll({ labelSelector: options.selector, signal: io.signal })).items as Pod[];
+    if (pods.length === 0) io.stderr.write(`No resources found in ${session.namespace} namespace.\n`);
+  }
+  return pods.flatMap((pod) =>
+    options.allContainers ? (pod.spec?.containers ?? []).map((c) => ({ pod, container: c.name })) : [{ pod, container: containerFor(pod, options.container, io) }],
+  );
+}
+
 export const logsVerb: Verb = async (argv, io) => {
   const { values, positionals } = parseReadArgs('logs', argv, flags);
   if (printedHelp(values, io, logsUsage)) return 0;
   const options = optionsOf(values, positionals);
   return withSession(values, io, async (session) => {
-    const pod = await podFor(session, positionals[0] as string, io);
-    const container = containerFor(pod, options.container, io);
-    const path = objectPath(podsInfo, pod.metadata.namespace ?? session.namespace, pod.metadata.name ?? '', 'log');
-    try {
-      const stream = await openLogStream({ servers: session.config.servers, token: session.config.token, path, query: { ...options.query, container }, signal: io.signal, connectTimeoutMs: 2_000, headersTimeoutMs: 15_000 });
-      await copyLogStream(stream, io.stdout, io.signal);
-    } catch (error) {
-      if (io.signal.aborted && !isStatusError(error)) return 0;
-      throw error;
+    const targets = await targetsFor(session, positionals, options, io);
+    if (options.follow && targets.length > options.streamsMax) {
+      throw new CliError(CliErrorCode.InvalidFlag, `you are attempting to follow ${targets.length} log streams, but maximum allowed concurrency is ${options.streamsMax}, use --max-log-requests to increase the limit`, '--max-log-requests');
     }
+    // Several streams are copied line by line, so that lines from different containers never mix.
+    const whole = targets.length === 1 && !options.prefix;
+    // The first stream to fail stops the others, and is the error reported.
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(io.signal.reason);
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    let failure: unknown;
+    const print = async (target: LogTarget): Promise<void> => {
+      try {
+        await printLog(session, target, options, whole, io.stdout, stop.signal);
+      } catch (error) {
+        if (failure === undefined && !stop.signal.aborted) failure = error;
+        stop.abort(error);
+      }
+    };
+    try {
+      if (options.follow) await Promise.all(targets.map(print));
+      else for (const target of targets) if (!stop.signal.aborted) await print(target);
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+    }
+    if (failure !== undefined && !(io.signal.aborted && !isStatusError(failure))) throw failure;
     return 0;
   });
 };
+
+async function printLog(session: Session, target: LogTarget, options: LogsOptions, whole: boolean, out: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  const { pod, container } = target;
+  const path = objectPath(podsInfo, pod.metadata.namespace ?? session.namespace, pod.metadata.name ?? '', 'log');
+  const stream = await openLogStream({ servers: session.config.servers, token: session.config.token, path, query: { ...options.query, container }, signal, connectTimeoutMs: 2_000, headersTimeoutMs: 15_000 });
+  const prefix = options.prefix ? `[pod/${pod.metadata.name ?? ''}/${container}] ` : '';
+  await (whole ? copyLogStream(stream, out, signal) : copyLogLines(stream, out, prefix, signal));
+}

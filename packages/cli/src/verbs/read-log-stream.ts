@@ -126,3 +126,35 @@ export async function copyLogStream(response: IncomingMessage, out: NodeJS.Writa
     response.destroy();
   }
 }
+
+/** A line longer than this is written in pieces (each with the prefix): a container printing without newlines cannot fill memory. */
+const lineCharsMax = 1024 * 1024;
+
+/** Copies the stream whole lines at a time, each after `prefix`, so that concurrent streams interleave by line. */
+export async function copyLogLines(response: IncomingMessage, out: NodeJS.WritableStream, prefix: string, signal: AbortSignal): Promise<void> {
+  let pending = '';
+  const write = async (text: string): Promise<void> => {
+    if (!out.write(text)) await drained(out, signal);
+  };
+  try {
+    response.setEncoding('utf8');
+    for await (const chunk of response) {
+      pending += chunk as string;
+      const end = pending.lastIndexOf('\n');
+      if (end >= 0) {
+        await write(pending.slice(0, end + 1).split('\n').slice(0, -1).map((line) => `${prefix}${line}\n`).join(''));
+        pending = pending.slice(end + 1);
+      }
+      if (pending.length > lineCharsMax) {
+        await write(`${prefix}${pending}\n`);
+        pending = '';
+      }
+      if (signal.aborted) break;
+    }
+    if (pending !== '' && !signal.aborted) await write(`${prefix}${pending}\n`);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    response.destroy();
+  }
+}
