@@ -137,7 +137,7 @@ describe('the README quick start, from a fresh clone', () => {
     expect(new Set(rows.map((r) => /\s(node-\d)\s/.exec(r)?.[1])), table).toEqual(new Set(['node-1', 'node-2']));
   }, 60_000);
 
-  test('raftplane cluster kill <leader>: the app keeps serving and cluster status names the new leader', async () => {
+  test('raftplane cluster kill <leader>: the app keeps serving and cluster status names the new leader; start and transfer-leader bring it back', async () => {
     const before = leaderOf(expectOk('cluster status', await run('npx', ['raftplane', 'cluster', 'status'], 30_000)));
     expect(before).toBeGreaterThan(0);
     const killed = expectOk('cluster kill', await run('npx', ['raftplane', 'cluster', 'kill', String(before)], 60_000));
@@ -149,7 +149,18 @@ describe('the README quick start, from a fresh clone', () => {
     expect(after, status).toBeGreaterThan(0);
     expect(after).not.toBe(before);
     expect(status).toMatch(new RegExp(`^${before}\\s+-\\s+down`, 'm'));
-  }, 90_000);
+
+    // The killed master comes back as a follower and takes leadership back on request, once caught up.
+    expect(expectOk('cluster start', await run('npx', ['raftplane', 'cluster', 'start', String(before)], 30_000))).toMatch(new RegExp(`master ${before} starting`));
+    let moved: Outcome | null = null;
+    for (let i = 0; i < 20 && moved?.code !== 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 500));
+      moved = await run('npx', ['raftplane', 'cluster', 'transfer-leader', String(before)], 30_000);
+    }
+    expect(expectOk('cluster transfer-leader', moved as Outcome)).toMatch(new RegExp(`leadership moved: master ${after} → master ${before} \\(term \\d+\\)`));
+    expect(leaderOf(expectOk('cluster status', await run('npx', ['raftplane', 'cluster', 'status'], 30_000)))).toBe(before);
+    expect(await curl(url)).toMatch(/^demo-/);
+  }, 120_000);
 
   test('cluster down stops the containers the agents leave running; cluster up brings the app back at the same URL', async () => {
     const down = expectOk('cluster down', await run('npx', ['raftplane', 'cluster', 'down'], 90_000));
