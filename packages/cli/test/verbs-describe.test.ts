@@ -236,6 +236,21 @@ describe('nodes, deployments, services and other kinds', () => {
     expect(lines.find((l) => l.includes('ScalingReplicaSet'))).toMatch(/^ {2}Normal {2}ScalingReplicaSet {2}\d+s +deployment-controller {2}Scaled up replica set api-\w+ to 2$/);
   });
 
+  it('prints a ReplicaSet with its owner, replicas, pods status and events', async () => {
+    const rsName = (await cluster.client.resource('replicasets', 'shop').list()).items.find((rs) => rs.metadata.name?.startsWith('api-'))?.metadata.name ?? '';
+    const text = await describeUntil(['rs', rsName, '-n', 'shop'], (out) => (out.match(/SuccessfulCreate/g) ?? []).length === 2);
+    const lines = linesOf(text);
+    const hash = rsName.slice('api-'.length);
+    expect(lines.slice(0, 3)).toEqual([`Name:           ${rsName}`, 'Namespace:      shop', `Selector:       app=api,pod-template-hash=${hash}`]);
+    expect(lines).toContain('Controlled By:  Deployment/api');
+    expect(lines).toContain('Replicas:       2 current / 2 desired');
+    expect(lines).toContain('Pods Status:    0 Running / 2 Waiting / 0 Succeeded / 0 Failed');
+    expect(lines.filter((l) => l.includes('SuccessfulCreate'))).toEqual([
+      expect.stringMatching(new RegExp(`^ {2}Normal {2}SuccessfulCreate {2}\\d+s +replicaset-controller {2}Created pod: ${rsName}-\\w+$`)),
+      expect.stringMatching(new RegExp(`^ {2}Normal {2}SuccessfulCreate {2}\\d+s +replicaset-controller {2}Created pod: ${rsName}-\\w+$`)),
+    ]);
+  });
+
   it('names the old ReplicaSet while a rollout is stuck on unready pods', async () => {
     await cluster.client.resource('deployments', 'shop').patch('api', 'merge', { spec: { template: { spec: { containers: [{ name: 'api', image: 'api:2' }] } } } });
     const text = await describeUntil(['deploy', 'api', '-n', 'shop'], (out) => /OldReplicaSets: +api-\w+ \(\d\/\d replicas created\)/.test(out));
@@ -276,6 +291,10 @@ describe('nodes, deployments, services and other kinds', () => {
     expect((await describeVerb('secret/creds', '-n', 'shop')).stdout).toBe(
       ['Name:         creds', 'Namespace:    shop', 'Labels:       <none>', 'Annotations:  <none>', '', 'Type:  Opaque', '', 'Data', '====', 'password:  6 bytes', 'Events:    <none>', ''].join('\n'),
     );
+  });
+
+  it('prints a namespace with its status', async () => {
+    expect((await describeVerb('ns', 'shop')).stdout).toMatch(/^Name: {9}shop\nLabels: {7}.*\n(.*\n)*Annotations: {2}<none>\nStatus: {7}Active\n$/);
   });
 
   it('prints other kinds generically: metadata, the object as YAML, events', async () => {

@@ -1,13 +1,13 @@
-// `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments, services,
-// config maps and secrets (each with the objects it needs: a node's Lease and pods, a
-// deployment's ReplicaSets, a service's endpoints), a generic form for every other kind, and the
-// object's events at the end.
+// `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments, replica
+// sets, services, namespaces, config maps and secrets (each with the objects it needs: a node's
+// Lease and pods, a deployment's ReplicaSets, a replica set's pods, a service's endpoints), a
+// generic form for every other kind, and the object's events at the end.
 
-import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type Deployment, type Endpoints, type Event, type KubeObject, type Lease, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service } from '@raftplane/api';
+import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type Deployment, type Endpoints, type Event, type KubeObject, type Lease, type Namespace, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { describeStatus } from './api-errors.js';
 import { toYaml } from './printing.js';
-import { describeConfigMap, describeDeployment, describeSecret, describeService } from './read-describe-kinds.js';
+import { describeConfigMap, describeDeployment, describeNamespace, describeReplicaSet, describeSecret, describeService } from './read-describe-kinds.js';
 import { describeNode } from './read-describe-node.js';
 import { describePod } from './read-describe-pod.js';
 import { describeEvents, describeMeta, DescribeText } from './read-describe-text.js';
@@ -124,6 +124,15 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
       });
       return describeService(obj as Service, endpoints as Endpoints | undefined, events, now);
     }
+    case 'apps/ReplicaSet': {
+      const rs = obj as ReplicaSet;
+      const selector = labelSelectorObjectToString(rs.spec?.selector);
+      const pods = await session.client.resourceFor(podsInfo, namespace).listAll({ labelSelector: selector === '' ? undefined : selector, signal });
+      const owned = (pods.items as Pod[]).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid));
+      return describeReplicaSet(rs, owned, events, now);
+    }
+    case '/Namespace':
+      return describeNamespace(obj as Namespace);
     case '/ConfigMap':
       return describeConfigMap(obj as ConfigMap, events, now);
     case '/Secret':

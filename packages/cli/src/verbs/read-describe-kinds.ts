@@ -1,8 +1,8 @@
 // `describe` for deployments, services, config maps and secrets, as kubectl's describers write
 // them; each takes the related objects describe.ts fetched.
 
-import { labelSelectorObjectToString, type ConfigMap, type Deployment, type Endpoints, type Event, type PodTemplateSpec, type ReplicaSet, type Secret, type Service, type WorkloadCondition } from '@raftplane/api';
-import { describeEvents, describeLabels, describeMeta, describeTime, DescribeText } from './read-describe-text.js';
+import { labelSelectorObjectToString, type ConfigMap, type Deployment, type Namespace, type Pod, type Endpoints, type Event, type PodTemplateSpec, type ReplicaSet, type Secret, type Service, type WorkloadCondition } from '@raftplane/api';
+import { controlledBy, describeEvents, describeLabels, describeMeta, describeTime, DescribeText } from './read-describe-text.js';
 
 /** The Pod Template section of a workload: labels, then each container's image, ports and environment. */
 function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
@@ -120,6 +120,38 @@ export function describeService(service: Service, endpoints: Endpoints | undefin
   text.line(0, 'Session Affinity:', spec?.sessionAffinity ?? 'None');
   if (spec?.type === 'NodePort' || spec?.type === 'LoadBalancer') text.line(0, 'External Traffic Policy:', spec.externalTrafficPolicy ?? 'Cluster');
   describeEvents(text, events, nowMs);
+  return text.toString();
+}
+
+/** kubectl's `0 Running / 2 Waiting / 0 Succeeded / 0 Failed` over a workload's pods. */
+function podsStatus(pods: readonly Pod[]): string {
+  const count = (phase: string): number => pods.filter((p) => (p.status?.phase ?? 'Pending') === phase).length;
+  return `${count('Running')} Running / ${count('Pending')} Waiting / ${count('Succeeded')} Succeeded / ${count('Failed')} Failed`;
+}
+
+/** kubectl's ReplicaSetDescriber: `pods` are the ones it owns. */
+export function describeReplicaSet(rs: ReplicaSet, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
+  const text = new DescribeText();
+  text.line(0, 'Name:', rs.metadata.name ?? '');
+  text.line(0, 'Namespace:', rs.metadata.namespace ?? '');
+  text.line(0, 'Selector:', labelSelectorObjectToString(rs.spec?.selector));
+  describeLabels(text, rs.metadata);
+  const owner = controlledBy(rs);
+  if (owner !== undefined) text.line(0, 'Controlled By:', owner);
+  text.line(0, 'Replicas:', `${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired`);
+  text.line(0, 'Pods Status:', podsStatus(pods));
+  describeTemplate(text, rs.spec?.template);
+  describeWorkloadConditions(text, rs.status?.conditions ?? []);
+  describeEvents(text, events, nowMs);
+  return text.toString();
+}
+
+/** kubectl's NamespaceDescriber (which shows no events); raftplane serves no quotas or limit ranges, so, as kubectl against it, none are listed. */
+export function describeNamespace(namespace: Namespace): string {
+  const text = new DescribeText();
+  text.line(0, 'Name:', namespace.metadata.name ?? '');
+  describeLabels(text, namespace.metadata);
+  text.line(0, 'Status:', namespace.status?.phase ?? '');
   return text.toString();
 }
 
