@@ -21,7 +21,7 @@ describe('cluster up progress', () => {
     progress.done('masters up: all answer on their API ports');
     progress.begin('leader elected');
     progress.fail('leader elected');
-    expect(out.text()).toBe('master 1 starting (pid 7)\nmasters up: all answer on their API ports\nleader elected\n');
+    expect(out.text()).toBe('master 1 starting (pid 7)\nmasters up: all answer on their API ports\nfailed: leader elected\n');
   });
 
   test('a terminal: the step is drawn with a spinner, cleared for notes, and ends as a check mark with its time', () => {

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { parseDurationMs } from '../duration.js';
 import { openContext, masterId, type ClusterContext, type ClusterFlags } from './context.js';
+import { defaultDockerSocket } from './docker.js';
 import { down } from './down.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { agreedLeader } from './masters.js';
@@ -50,7 +51,8 @@ flags:
   --config <file>        the cluster config (default cluster-configs/local-3.json)
   --agents <n>           up: node agents to run, 0 to 9 (default ${agentsDefault})
   --runtime <kind>       up: the agents' container runtime, process or docker (default process)
-  --docker-socket <path> up: the Docker engine's socket (default $DOCKER_HOST's, else /var/run/docker.sock)
+  --docker-socket <path> up: the Docker engine's socket (default $DOCKER_HOST's, else /var/run/docker.sock,
+                         else /tmp/raftplane-docker/docker.sock if there)
   --demo                 up: deploy the demo app (a Deployment and a NodePort Service), print its URL
   --delete-demo          down: delete the demo app through the API first
   --timeout <duration>   how long each stage of up may take (default 60s)
@@ -59,10 +61,6 @@ flags:
   -h, --help             this text`;
 }
 
-function defaultDockerSocket(): string {
-  const host = process.env.DOCKER_HOST ?? '';
-  return host.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
-}
 
 /** Parses every flag before anything runs (house rule 9); a bad one is an InvalidUsage ClusterError naming it. */
 export function parseClusterFlags(argv: readonly string[], options: Pick<ClusterCommandOptions, 'program' | 'agentsDefault' | 'defaultConfig'>): { positionals: string[]; flags: ClusterFlags; help: boolean } {

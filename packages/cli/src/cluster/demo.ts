@@ -82,7 +82,11 @@ export async function until<T>(what: string, check: () => Promise<T | null>, tim
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal.throwIfAborted();
-    const value = await check().catch(() => null);
+    // A ClusterError is a verdict (a process that went away); anything else is a try to repeat.
+    const value = await check().catch((error: unknown) => {
+      if (error instanceof ClusterError) throw error;
+      return null;
+    });
     if (value !== null) return value;
     if (Date.now() >= deadline) throw new ClusterError(ClusterErrorCode.Timeout, `timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -40,7 +40,7 @@ export class Progress {
 
   fail(line: string): void {
     this.clearLine();
-    this.out.write(this.live ? `\x1b[31m✗\x1b[0m ${line}\n` : `${line}\n`);
+    this.out.write(this.live ? `\x1b[31m✗\x1b[0m ${line}\n` : `failed: ${line}\n`);
     this.end();
   }
 

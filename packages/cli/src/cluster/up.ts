@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { adminToken, apiGet, serverUrls, writeAccessFiles, type AccessFiles } from './access.js';
 import type { ClusterContext } from './context.js';
-import { deployDemo, until, type DemoDeployed } from './demo.js';
+import { deployDemo, dockerDemoImage, until, type DemoDeployed } from './demo.js';
+import { checkDocker } from './docker.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { agreedLeader } from './masters.js';
 import { nodeSpecs, type ComponentName, type NodeSpec, type NodesRecord } from './nodes.js';
@@ -35,6 +36,18 @@ async function checkPorts(context: ClusterContext, masters: readonly number[], n
   );
 }
 
+/** The last lines of a log, indented, for an error that says why a process went away. */
+async function logTail(file: string, lines = 5): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).map((l) => `    ${l.slice(0, 400)}`).join('\n');
+}
+
+/** A process `up` started that has exited already: fail now, with its log's last lines, rather than at the timeout. */
+async function exited(what: string, pid: number | null, log: string): Promise<void> {
+  if (pid !== null) return;
+  throw new ClusterError(ClusterErrorCode.NotRunning, `${what} exited while starting; the end of ${log}:\n${await logTail(log)}`);
+}
+
 async function startMasters(context: ClusterContext, missing: readonly number[]): Promise<void> {
   const { control, progress, flags } = context;
   progress.begin('masters up');
@@ -42,10 +55,19 @@ async function startMasters(context: ClusterContext, missing: readonly number[])
     const pid = await control.start(id);
     if (pid !== null) progress.note(`master ${id} starting (pid ${pid}), log ${control.logFile(id)}`);
   }
-  await control.waitFor('every master to answer', (s) => [...s.values()].every((x) => x !== null), flags.timeoutMs).catch(async (error: Error) => {
-    const missingNow = [...(await control.client.statusAll()).entries()].filter(([, s]) => s === null).map(([id]) => id);
+  await until(
+    `every master to answer (see ${context.program} logs <id>)`,
+    async () => {
+      const statuses = await control.client.statusAll();
+      for (const [id, status] of statuses) if (status === null) await exited(`master ${id}`, await control.pid(id), control.logFile(id));
+      return [...statuses.values()].every((x) => x !== null) ? true : null;
+    },
+    flags.timeoutMs,
+    context.signal,
+    50,
+  ).catch((error: unknown) => {
     progress.fail('masters up');
-    throw new ClusterError(ClusterErrorCode.Timeout, `${error.message}\nmasters not answering: ${missingNow.join(', ')}; see their logs (${context.program} logs <id>)`);
+    throw error;
   });
   progress.done('masters up: all answer on their API ports');
 }
@@ -74,7 +96,10 @@ async function startNodes(context: ClusterContext, record: NodesRecord, access: 
   await until(
     `nodes ${names.join(', ')} to be Ready (see ${context.program} logs agent-${names[0] ?? 'node-1'})`,
     async () => {
-      for (const [component, offset] of started) if (!(await loggedSince(context, component, offset, agentReadyMsg))) return null;
+      for (const [component, offset] of started) {
+        await exited(`agent ${component.slice('agent-'.length)}`, await nodes.pid(component), nodes.logFile(component));
+        if (!(await loggedSince(context, component, offset, agentReadyMsg))) return null;
+      }
       const list = await apiGet<NodeList>(servers, token, '/api/v1/nodes');
       const ready = new Set((list?.items ?? []).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name));
       return names.every((n) => ready.has(n)) ? true : null;
@@ -95,7 +120,10 @@ async function startNodes(context: ClusterContext, record: NodesRecord, access: 
   // start: its first list comes within a round trip, and `--demo` waits for the URL anyway.
   await until(
     `the proxy to start (see ${context.program} logs proxy)`,
-    async () => ((await nodes.pid('proxy')) !== null && (pid === null || (await loggedSince(context, 'proxy', offset, 'starting'))) ? true : null),
+    async () => {
+      await exited('the proxy', await nodes.pid('proxy'), nodes.logFile('proxy'));
+      return pid === null || (await loggedSince(context, 'proxy', offset, 'starting')) ? true : null;
+    },
     flags.timeoutMs,
     context.signal,
     100,
@@ -110,6 +138,7 @@ async function startNodes(context: ClusterContext, record: NodesRecord, access: 
 export async function up(context: ClusterContext): Promise<void> {
   const { control, nodes, progress, flags, say } = context;
   const startedAt = Date.now();
+  if (flags.demo && flags.agents === 0) throw new ClusterError(ClusterErrorCode.InvalidUsage, '--demo needs agents to run on (--agents 1 or more)');
   const running = await control.running();
   const missing = control.ids().filter((id) => !running.has(id));
   const wantNodes = nodeSpecs(flags.agents);
@@ -122,6 +151,7 @@ export async function up(context: ClusterContext): Promise<void> {
     return;
   }
   await checkPorts(context, missing, missingNodes);
+  if (flags.runtime === 'docker' && missingNodes.length > 0) await checkDocker(flags.dockerSocket, flags.demo ? dockerDemoImage : null);
   if (missing.length > 0) await startMasters(context, missing);
   progress.begin('leader elected');
   const statuses = await control.waitFor('a leader', (s) => agreedLeader(s) !== 0, flags.timeoutMs).catch((error: Error) => {
@@ -142,7 +172,6 @@ export async function up(context: ClusterContext): Promise<void> {
   }
   let demo: DemoDeployed | null = null;
   if (flags.demo) {
-    if (wantNodes.length === 0) throw new ClusterError(ClusterErrorCode.InvalidUsage, '--demo needs agents to run on (--agents 1 or more)');
     progress.begin('demo app serving');
     demo = await deployDemo({ servers, token, signal: context.signal, runtime: flags.runtime, nodeAddress: wantNodes[0]?.address ?? '127.0.1.1', timeoutMs: flags.timeoutMs }).catch((error: unknown) => {
       progress.fail('demo app serving');
