@@ -3,6 +3,7 @@
 // agents ready → proxy ready), writes the client files, and with --demo deploys the demo app.
 
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { adminToken, apiGet, serverUrls, writeAccessFiles, type AccessFiles } from './access.js';
 import type { ClusterContext } from './context.js';
 import { deployDemo, dockerDemoImage, until, type DemoDeployed } from './demo.js';
@@ -187,20 +188,25 @@ export async function up(context: ClusterContext): Promise<void> {
 function printNextSteps(context: ClusterContext, access: AccessFiles | null, demo: DemoDeployed | null, leader: number, startedAt: number): void {
   const { say } = context;
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-  const since = process.env.RAFTPLANE_STARTED_AT === undefined ? null : ((Date.now() - Number(process.env.RAFTPLANE_STARTED_AT)) / 1000).toFixed(1);
+  // Set by scripts/start.ts: when `npm start` began, so that the time printed includes the build.
+  const npmStartedAt = Number(process.env.RAFTPLANE_STARTED_AT);
+  const since = Number.isFinite(npmStartedAt) && npmStartedAt > 0 ? ` (${((Date.now() - npmStartedAt) / 1000).toFixed(1)} s since npm start began, build included)` : '';
   say('');
   if (demo !== null) say(`demo app: ${demo.url}`);
-  say(`cluster ${context.control.config.name} up in ${seconds} s${since === null ? '' : ` (${since} s since npm start began, build included)`}`);
+  say(`cluster ${context.control.config.name} up in ${seconds} s${since}`);
   if (access !== null) {
     say(`\nkubeconfig for kubectl: ${access.kubeconfig}`);
     say(`config for raftplane: ${access.cliConfig}`);
   }
+  const steps: [string, string][] = [];
+  if (demo !== null) steps.push([`curl ${demo.url}`, "a pod's name; again for another (round robin)"]);
+  steps.push(['npx raftplane get pods -o wide', 'the pods, their addresses and nodes']);
+  steps.push(['npx raftplane cluster status', 'masters (role, term, commit, lag), leader, nodes']);
+  steps.push([`npx raftplane cluster kill ${leader}`, 'SIGKILL the leader: another is elected, the app keeps serving']);
+  steps.push([`npx raftplane cluster start ${leader}`, 'it comes back as a follower (then: cluster transfer-leader ' + leader + ')']);
+  if (access !== null) steps.push([`kubectl --kubeconfig ${relative(process.cwd(), access.kubeconfig)} get nodes`, 'kubectl works too']);
+  steps.push([context.program.startsWith('npm') ? 'npm run cluster -- down' : 'npm stop', 'stop everything (no process is left)']);
+  const width = Math.max(...steps.map(([command]) => command.length)) + 2;
   say('\nwhat to try next:');
-  if (demo !== null) say(`  curl ${demo.url}                      # a pod's name; again for another (round robin)`);
-  say('  npx raftplane get pods -o wide                     # the pods and their nodes');
-  say(`  npx raftplane cluster status                       # masters, leader, nodes`);
-  say(`  npx raftplane cluster kill ${leader}                        # SIGKILL the leader: a new one is elected, the app keeps serving`);
-  say(`  npx raftplane cluster start ${leader}                       # and it comes back as a follower`);
-  if (access !== null) say(`  kubectl --kubeconfig ${access.kubeconfig} get nodes`);
-  say(`  ${context.program.startsWith('npm') ? 'npm run cluster -- down' : 'npm stop'}                                           # stop everything`);
+  for (const [command, why] of steps) say(`  ${command.padEnd(width)}# ${why}`);
 }
