@@ -5,6 +5,9 @@
 // down` and `up` (the containers the agents leave running are stopped, and come back), `npm stop`,
 // and then no process of that clone is left: no master, agent, proxy or pod.
 //
+// What is cloned is HEAD: commit first, uncommitted changes are not part of the run. `npm ci` is
+// `--prefer-offline`, from npm's cache when it has the packages.
+//
 // The default local cluster has fixed ports (6441-6443, 7441-7443) and node addresses (127.0.1.1-2):
 // the test refuses to start, naming the holder, while anything else holds them.
 

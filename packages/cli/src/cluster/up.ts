@@ -202,7 +202,7 @@ function printNextSteps(context: ClusterContext, access: AccessFiles | null, dem
   if (demo !== null) steps.push([`curl ${demo.url}`, "a pod's name; again for another (round robin)"]);
   steps.push(['npx raftplane get pods -o wide', 'the pods, their addresses and nodes']);
   steps.push(['npx raftplane cluster status', 'masters (role, term, commit, lag), leader, nodes']);
-  steps.push([`npx raftplane cluster kill ${leader}`, 'SIGKILL the leader: another is elected, the app keeps serving']);
+  steps.push([`npx raftplane cluster kill ${leader}`, `SIGKILL the leader: another is elected${demo === null ? '' : ', the app keeps serving'}`]);
   steps.push([`npx raftplane cluster start ${leader}`, 'it comes back as a follower (then: cluster transfer-leader ' + leader + ')']);
   if (access !== null) steps.push([`kubectl --kubeconfig ${relative(process.cwd(), access.kubeconfig)} get nodes`, 'kubectl works too']);
   steps.push([context.program.startsWith('npm') ? 'npm run cluster -- down' : 'npm stop', 'stop everything (no process is left)']);
