@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveResource, type ResourceInfo } from '@raftplane/api';
 import { alignRows, colourFor, describeLayout, formatLabels, listOf, nameOf, TableWriter, tabwrite, toJson, toYaml } from '../src/verbs/printing.js';
 import { describeEvents, describeTime, DescribeText, eventAge } from '../src/verbs/read-describe-text.js';
+import { executeJsonPath, goValueText, parseJsonPath } from '../src/verbs/read-jsonpath.js';
 
 describe('tables aligned as kubectl tabwriter aligns them', () => {
   it('pads each column to its widest cell plus three spaces and leaves the last column unpadded', () => {
@@ -164,5 +165,43 @@ describe('describe text', () => {
     describeEvents(empty, [], now);
     expect(empty.toString()).toBe('Events:  <none>\n');
     expect(eventAge(event('x', '2026-11-26T21:58:00Z', 1), now)).toBe('2m');
+  });
+});
+
+describe('JSONPath templates as kubectl evaluates them', () => {
+  const list = {
+    kind: 'List',
+    items: [
+      { metadata: { name: 'web-1', labels: { app: 'web', 'app.kubernetes.io/name': 'shop' } }, status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }], restarts: 3 } },
+      { metadata: { name: 'web-2', labels: { app: 'web' } }, status: { conditions: [{ type: 'Ready', status: 'False' }], restarts: 0 } },
+    ],
+  };
+  const run = (template: string, value: unknown = list) => executeJsonPath(parseJsonPath(template), value);
+
+  it('selects fields, indexes (negative too) and every element, joined by spaces', () => {
+    expect(run('{.items[*].metadata.name}')).toBe('web-1 web-2');
+    expect(run('{.items[0].metadata.name}/{.items[-1].metadata.name}')).toBe('web-1/web-2');
+    expect(run("{.items[0].metadata.labels['app.kubernetes.io/name']}")).toBe('shop');
+    expect(run('{$.kind}')).toBe('List');
+  });
+
+  it('ranges with literals, filters by comparison, prints maps as JSON and missing keys as nothing', () => {
+    expect(run('{range .items[*]}{.metadata.name}{"\\t"}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}')).toBe('web-1\tTrue\nweb-2\tFalse\n');
+    expect(run('{.items[?(@.status.restarts > 1)].metadata.name}')).toBe('web-1');
+    expect(run('{.items[?(@.metadata.labels.tier)].metadata.name}')).toBe('');
+    expect(run('{.items[1].metadata.labels}')).toBe('{"app":"web"}');
+    expect(run('name={.items[0].metadata.nothing}.')).toBe('name=.');
+  });
+
+  it('refuses a template it cannot parse, naming it', () => {
+    expect(() => parseJsonPath('{range .items[*]}{.a}')).toThrow('error parsing jsonpath {range .items[*]}{.a}: unclosed range (missing {end})');
+    expect(() => parseJsonPath('{.a}{end}')).toThrow('not in range, nothing to end');
+    expect(() => parseJsonPath('{.a[}')).toThrow('error parsing jsonpath {.a[}: unrecognized character in "["');
+    expect(() => parseJsonPath('{.a')).toThrow('unclosed action');
+  });
+
+  it('prints values in custom-columns as Go prints them', () => {
+    expect(goValueText({ b: 2, a: ['x', 'y'] })).toBe('map[a:[x y] b:2]');
+    expect(goValueText('text')).toBe('text');
   });
 });

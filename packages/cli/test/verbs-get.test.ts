@@ -136,6 +136,29 @@ describe('-o yaml, json and name', () => {
     expect(json.items.map((p) => p.metadata.name)).toEqual(['db-1', 'web-1', 'web-2']);
   });
 
+  it('-o jsonpath= runs kubectl\'s template on the object or the List, with no newline added', async () => {
+    expect(await get('pods', '-n', 'shop', '-o', 'jsonpath={.items[*].metadata.name}')).toEqual({ code: 0, stdout: 'db-1 web-1 web-2', stderr: '' });
+    expect((await get('pods', '-n', 'shop', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}')).stdout).toBe('db-1=Pending\nweb-1=Running\nweb-2=Pending\n');
+    expect((await get('pod', 'web-1', '-n', 'shop', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')).stdout).toBe('True');
+    expect((await get('pods', '-o', 'jsonpath={range .items[*]')).stderr).toBe('error parsing jsonpath {range .items[*]: unclosed action in "{range .items[*]"\n');
+  });
+
+  it('-o custom-columns= makes a table from paths, <none> where a path finds nothing', async () => {
+    const run = await get('pods', '-n', 'shop', '-o', 'custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,IMAGES:.spec.containers[*].image');
+    expect(linesOf(run.stdout)).toEqual(['NAME    NODE     IMAGES', 'db-1    <none>   nginx', 'web-1   node-a   nginx', 'web-2   <none>   nginx']);
+    expect((await get('pods', '-o', 'custom-columns=NAME')).stderr).toBe('unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>\n');
+  });
+
+  it('--sort-by orders tables and objects by a field; -L adds label columns; --show-kind names the type', async () => {
+    const byNode = readTable(linesOf((await get('pods', '-n', 'shop', '--sort-by', '.spec.nodeName', '--show-kind')).stdout));
+    expect(byNode.rows.map((r) => r[0])).toEqual(['pod/db-1', 'pod/web-2', 'pod/web-1']);
+    const byRestarts = await get('pods', '-n', 'shop', '--sort-by={.status.containerStatuses[0].restartCount}', '-o', 'name');
+    expect(byRestarts.stdout).toBe('pod/db-1\npod/web-2\npod/web-1\n');
+    const labelled = readTable(linesOf((await get('pods', '-n', 'shop', '-l', 'app=web', '-L', 'app', '-L', 'example.com/tier')).stdout));
+    expect(labelled.header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'APP', 'TIER']);
+    expect(labelled.rows.map((r) => r.slice(-2))).toEqual([['web', ''], ['web', '']]);
+  });
+
   it('-o name prints type/name lines', async () => {
     expect((await get('pods,svc', '-n', 'shop', '-o', 'name')).stdout).toBe('pod/db-1\npod/web-1\npod/web-2\nservice/web\n');
   });
@@ -189,7 +212,7 @@ describe('errors', () => {
 
   it('rejects unknown flags, bad formats and arguments in one line', async () => {
     expect(await get('pods', '--bogus')).toEqual({ code: 1, stdout: '', stderr: 'unknown flag --bogus for raftplane get (see --help)\n' });
-    expect((await get('pods', '-o', 'xml')).stderr).toBe('unable to match a printer suitable for the output format "xml", allowed formats are: wide,yaml,json,name\n');
+    expect((await get('pods', '-o', 'xml')).stderr).toBe('unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml\n');
     expect((await get()).stderr).toBe('you must specify the type of resource to get, e.g. raftplane get pods (see --help)\n');
     expect((await get('pods', 'web-1', '-l', 'app=web')).stderr).toBe('name cannot be provided when a selector is specified\n');
     expect((await get('pods', 'svc/web')).stderr).toMatch(/^there is no need to specify a resource type as a separate argument/);
@@ -201,7 +224,7 @@ describe('errors', () => {
     expect(run.code).toBe(0);
     const lines = linesOf(run.stdout);
     expect(lines[0]).toBe('usage: raftplane get <type>[,<type>...] [<name>...] [flags]');
-    for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--no-headers', '--show-labels', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
+    for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--sort-by <jsonpath>', '-L, --label-columns <key,...>', '--no-headers', '--show-labels', '--show-kind', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
       expect(lines.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });

@@ -10,6 +10,8 @@ export interface ReadFlag {
   readonly name: string;
   readonly short?: string;
   readonly type: 'string' | 'boolean';
+  /** Given more than once, the values add up (`-L app -L tier`). */
+  readonly multiple?: boolean;
   /** As --help shows the value: `<format>`. */
   readonly value?: string;
   /** As --help shows the default. */
@@ -55,7 +57,7 @@ export function verbUsage(help: VerbHelp, flags: readonly ReadFlag[]): string {
 /** Parses argv with `flags` (plus the connection flags and -h/--help); a bad flag is a one-line CliError. */
 export function parseReadArgs(verb: string, argv: readonly string[], flags: readonly ReadFlag[]): ParsedVerbArgs {
   const options: Record<string, VerbFlag> = {};
-  for (const f of [...flags, helpFlag]) options[f.name] = f.short === undefined ? { type: f.type } : { type: f.type, short: f.short };
+  for (const f of [...flags, helpFlag]) options[f.name] = { type: f.type, ...(f.short === undefined ? {} : { short: f.short }), ...(f.multiple === true ? { multiple: true } : {}) };
   return parseVerbArgs(verb, argv, options);
 }
 

@@ -25,11 +25,11 @@ async function requestTable(client: Client, request: TransportRequest, info: Res
   // A server without Tables answered with the object or list: print it with our own printers.
   const body = response.body as { items?: KubeObject[] } & KubeObject;
   const objects = Array.isArray(body.items) ? body.items : [body];
-  return toTable(objects, info.kind, { now: Date.now, wide: true, includeObject: 'Metadata', listMeta: { resourceVersion: body.metadata?.resourceVersion ?? '' } });
+  return toTable(objects, info.kind, { now: Date.now, wide: true, includeObject: request.query?.includeObject === 'Object' ? 'Object' : 'Metadata', listMeta: { resourceVersion: body.metadata?.resourceVersion ?? '' } });
 }
 
 /** Every row of a list as a Table, page by page (500 rows a page, as kubectl asks). `namespace` undefined: all namespaces. */
-export async function listTable(client: Client, info: ResourceInfo, namespace: string | undefined, selectors: Selectors, signal: AbortSignal): Promise<Table> {
+export async function listTable(client: Client, info: ResourceInfo, namespace: string | undefined, selectors: Selectors, signal: AbortSignal, includeObject: 'Object' | undefined): Promise<Table> {
   const path = collectionPath(info, namespace);
   let first: Table | undefined;
   const rows: TableRow[] = [];
@@ -39,6 +39,7 @@ export async function listTable(client: Client, info: ResourceInfo, namespace: s
     if (selectors.labelSelector !== undefined) query.labelSelector = selectors.labelSelector;
     if (selectors.fieldSelector !== undefined) query.fieldSelector = selectors.fieldSelector;
     if (next !== undefined) query.continue = next;
+    if (includeObject !== undefined) query.includeObject = includeObject;
     const page = await requestTable(client, { method: 'GET', path, query, headers: { accept: tableAccept }, signal }, info);
     first ??= page;
     rows.push(...page.rows);
@@ -48,8 +49,9 @@ export async function listTable(client: Client, info: ResourceInfo, namespace: s
 }
 
 /** One object as a one-row Table; throws the server's StatusError (NotFound) when it is not there. */
-export async function objectTable(client: Client, info: ResourceInfo, namespace: string, name: string, signal: AbortSignal): Promise<Table> {
-  return requestTable(client, { method: 'GET', path: objectPath(info, namespace, name), headers: { accept: tableAccept }, signal }, info);
+export async function objectTable(client: Client, info: ResourceInfo, namespace: string, name: string, signal: AbortSignal, includeObject: 'Object' | undefined): Promise<Table> {
+  const query: Record<string, string> = includeObject === undefined ? {} : { includeObject };
+  return requestTable(client, { method: 'GET', path: objectPath(info, namespace, name), query, headers: { accept: tableAccept }, signal }, info);
 }
 
 /** A watched object as a Table row, by the same printers the apiserver uses (the transport's watch has no Table form). */
@@ -65,20 +67,23 @@ export interface RowShape {
   readonly nameIndex: number;
   readonly withNamespace: boolean;
   readonly withLabels: boolean;
-  /** `pod/web-1` in the name column: several types are printed. */
+  /** -L: one column per label key, headed by the key's last part upper-cased. */
+  readonly labelColumns: readonly string[];
+  /** `pod/web-1` in the name column: several types are printed, or --show-kind. */
   readonly withType: boolean;
 }
 
-export function rowShape(table: Table, info: ResourceInfo, options: { wide: boolean; allNamespaces: boolean; showLabels: boolean; withType: boolean }): RowShape {
+export function rowShape(table: Table, info: ResourceInfo, options: { wide: boolean; allNamespaces: boolean; showLabels: boolean; labelColumns: readonly string[]; withType: boolean }): RowShape {
   const shown = table.columnDefinitions.flatMap((c, i) => (options.wide || c.priority === 0 ? [i] : []));
   const nameIndex = table.columnDefinitions.findIndex((c) => c.format === 'name' || c.name === 'Name');
   // kubectl adds NAMESPACE with -A only for namespaced resources (nodes have none).
-  return { info, shown, nameIndex, withNamespace: options.allNamespaces && info.namespaced, withLabels: options.showLabels, withType: options.withType };
+  return { info, shown, nameIndex, withNamespace: options.allNamespaces && info.namespaced, withLabels: options.showLabels, labelColumns: options.labelColumns, withType: options.withType };
 }
 
 export function headerRow(table: Table, shape: RowShape): string[] {
   const names = shape.shown.map((i) => headerOf(table.columnDefinitions[i]?.name ?? ''));
-  return [...(shape.withNamespace ? ['NAMESPACE'] : []), ...names, ...(shape.withLabels ? ['LABELS'] : [])];
+  const labelHeaders = shape.labelColumns.map((key) => (key.split('/').at(-1) ?? key).toUpperCase());
+  return [...(shape.withNamespace ? ['NAMESPACE'] : []), ...names, ...labelHeaders, ...(shape.withLabels ? ['LABELS'] : [])];
 }
 
 function cellText(cell: TableCell | undefined): string {
@@ -92,5 +97,6 @@ export function bodyRow(row: TableRow, shape: RowShape): string[] {
     const text = cellText(row.cells[i]);
     return i === shape.nameIndex && shape.withType ? nameOf(shape.info, text) : text;
   });
-  return [...(shape.withNamespace ? [metadata?.namespace ?? ''] : []), ...cells, ...(shape.withLabels ? [formatLabels(metadata?.labels)] : [])];
+  const labelCells = shape.labelColumns.map((key) => metadata?.labels?.[key] ?? '');
+  return [...(shape.withNamespace ? [metadata?.namespace ?? ''] : []), ...cells, ...labelCells, ...(shape.withLabels ? [formatLabels(metadata?.labels)] : [])];
 }
