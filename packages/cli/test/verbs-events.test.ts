@@ -51,6 +51,16 @@ describe('the table', () => {
     expect(linesOf((await events('-n', 'shop', '--no-headers', '--types', 'Normal')).stdout).map((l) => l.split(/\s{3,}/)[2])).toEqual(['Started', 'Synced']);
   });
 
+  it('-o yaml and -o json print the events oldest first as a v1 List', async () => {
+    const json = JSON.parse((await events('-n', 'shop', '-o', 'json')).stdout) as { kind: string; items: Event[] };
+    expect(json.kind).toBe('List');
+    expect(json.items.map((e) => e.reason)).toEqual(['BackOff', 'Started', 'Synced']);
+    const yaml = linesOf((await events('-n', 'shop', '--for', 'svc/web-1', '-o', 'yaml')).stdout);
+    expect(yaml.slice(0, 3)).toEqual(['apiVersion: v1', 'items:', '- apiVersion: v1']);
+    expect(yaml).toContain('  reason: Synced');
+    expect((await events('-o', 'wide')).stderr).toBe('unable to match a printer suitable for the output format "wide", allowed formats are: yaml,json\n');
+  });
+
   it('says No events found on stderr when there are none', async () => {
     expect(await events('-n', 'empty')).toEqual({ code: 0, stdout: '', stderr: 'No events found in empty namespace.\n' });
     expect(await events('-n', 'shop', '--for', 'pod/nothing')).toEqual({ code: 0, stdout: '', stderr: 'No events found in shop namespace.\n' });
@@ -103,7 +113,7 @@ describe('errors', () => {
   it('--help lists every flag with its default', async () => {
     const lines = linesOf((await events('--help')).stdout);
     expect(lines[0]).toBe('usage: raftplane events [--for <type>/<name>] [-A] [-w] [flags]');
-    for (const flag of ['-A, --all-namespaces', '--for <type>/<name>', '--types <type,...>', '-w, --watch', '--no-headers', '-n, --namespace <namespace>']) {
+    for (const flag of ['-A, --all-namespaces', '--for <type>/<name>', '--types <type,...>', '-w, --watch', '--no-headers', '-o, --output <format>', '-n, --namespace <namespace>']) {
       expect(lines.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });

@@ -3,9 +3,9 @@
 
 import { resourceByName, type Event, type ResourceInfo } from '@raftplane/api';
 import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
-import { colourFor, TableWriter } from './printing.js';
+import { colourFor, listOf, TableWriter, toJson, toYaml, withoutManagedFields } from './printing.js';
 import { eventAge, sortEvents } from './read-describe-text.js';
-import { parseReadArgs, printedHelp, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
+import { outputFlag, parseReadArgs, printedHelp, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
 import { watchObjects } from './read-watch.js';
 import { resourceFromWord } from './resource-words.js';
 import { withSession, type Verb } from './session.js';
@@ -16,6 +16,7 @@ const flags: readonly ReadFlag[] = [
   { name: 'types', type: 'string', value: '<type,...>', fallback: 'all', text: 'only these event types: Normal, Warning' },
   { name: 'watch', short: 'w', type: 'boolean', fallback: 'false', text: 'after the table, print every new event until interrupted' },
   { name: 'no-headers', type: 'boolean', fallback: 'false', text: 'leave out the header line' },
+  { name: 'output', short: 'o', type: 'string', value: '<format>', fallback: 'a table', text: 'yaml | json: the events, oldest first, as a v1 List' },
 ];
 
 export const eventsUsage = verbUsage(
@@ -31,6 +32,7 @@ const eventsInfo = resourceByName('', 'events') as ResourceInfo;
 const eventTypes = ['Normal', 'Warning'];
 
 interface EventsOptions {
+  readonly output: 'yaml' | 'json' | undefined;
   readonly allNamespaces: boolean;
   readonly fieldSelector: string | undefined;
   readonly types: readonly string[] | undefined;
@@ -55,7 +57,10 @@ function optionsOf(values: Record<string, string | boolean | string[] | undefine
     // kubectl compares case-insensitively and reports the type it does not know.
     if (!eventTypes.some((t) => t.toLowerCase() === type.toLowerCase())) throw invalidFlag('types', `${JSON.stringify(type)} is not a valid event type (Normal, Warning)`);
   }
+  const output = outputFlag(values, ['yaml', 'json'] as const);
+  if (output !== undefined && values.watch === true) throw new CliError(CliErrorCode.InvalidArgument, `--watch prints tables only: drop -o ${output}`);
   return {
+    output,
     allNamespaces: values['all-namespaces'] === true,
     fieldSelector: forSelector(stringFlag(values, 'for')),
     types: types?.map((t) => t.toLowerCase()),
@@ -80,6 +85,11 @@ export const eventsVerb: Verb = async (argv, io) => {
     const list = await session.client.resourceFor(eventsInfo, namespace).listAll({ ...selectors, signal: io.signal });
     const wanted = (event: Event): boolean => options.types === undefined || options.types.includes((event.type ?? '').toLowerCase());
     const events = sortEvents((list.items as Event[]).filter(wanted));
+    if (options.output !== undefined) {
+      const value = listOf(events.map(withoutManagedFields));
+      io.stdout.write(options.output === 'json' ? toJson(value) : toYaml(value));
+      return 0;
+    }
     const header = [...(options.allNamespaces ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'];
     const writer = new TableWriter(colourFor(io.isTTY, io.env));
     let headerDue = !options.noHeaders;

@@ -115,6 +115,13 @@ export function headerOf(name: string): string {
   return name.toUpperCase();
 }
 
+/** kubectl leaves managedFields out unless asked (--show-managed-fields): they drown the object. */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata.managedFields === undefined) return obj;
+  const { managedFields: _managedFields, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 /** kubectl's `List` wrapper for several objects (-o json|yaml with a list or several names). */
 export function listOf(items: readonly KubeObject[]): Record<string, unknown> {
   return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };

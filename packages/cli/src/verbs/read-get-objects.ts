@@ -2,7 +2,7 @@
 // json, name, jsonpath= and custom-columns=, as kubectl prints them.
 
 import type { KubeObject, ResourceInfo } from '@raftplane/api';
-import { colourFor, listOf, nameOf, TableWriter, toJson, toYaml } from './printing.js';
+import { colourFor, listOf, nameOf, TableWriter, toJson, toYaml, withoutManagedFields } from './printing.js';
 import { noResources, reportable, sortedBy, type GetOptions, type Target } from './read-get-options.js';
 import { executeJsonPath, goValueText, templateValues } from './read-jsonpath.js';
 import type { Session, VerbIO } from './session.js';
@@ -10,13 +10,6 @@ import type { Session, VerbIO } from './session.js';
 interface Found {
   readonly info: ResourceInfo;
   readonly obj: KubeObject;
-}
-
-/** kubectl leaves managedFields out unless asked (--show-managed-fields): they drown the object. */
-function withoutManagedFields(obj: KubeObject): KubeObject {
-  if (obj.metadata.managedFields === undefined) return obj;
-  const { managedFields: _managedFields, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
 }
 
 async function fetchObjects(session: Session, targets: readonly Target[], options: GetOptions, io: VerbIO, errors: string[]): Promise<Found[]> {
