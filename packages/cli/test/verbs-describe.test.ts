@@ -293,6 +293,29 @@ describe('nodes, deployments, services and other kinds', () => {
     );
   });
 
+  it('prints a job, a daemon set and a stateful set as kubectl does', async () => {
+    const c = cluster.client;
+    await c.resource('jobs', 'shop').create({ metadata: { name: 'pi' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } } });
+    await c.resource('daemonsets', 'shop').create({ metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a', image: 'a:1' }] } } } });
+    await c.resource('statefulsets', 'shop').create({ metadata: { name: 'db' }, spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } } });
+    const job = linesOf(await describeUntil(['job', 'pi', '-n', 'shop'], (out) => out.includes('SuccessfulCreate')));
+    expect(job).toEqual(expect.arrayContaining(['Parallelism:    1', 'Completions:    1', expect.stringMatching(/^Start Time: {5}\w{3}, /), 'Pods Statuses:  1 Running / 0 Succeeded / 0 Failed']));
+    expect(job.at(-1)).toMatch(/^ {2}Normal {2}SuccessfulCreate {2}\d+s +job-controller {2}Created pod: pi-\w+$/);
+    const ds = linesOf((await describeVerb('ds', 'agent', '-n', 'shop')).stdout);
+    expect(ds.slice(0, 4)).toEqual(['Name:           agent', 'Selector:       app=agent', 'Node-Selector:  <none>', 'Labels:         <none>']);
+    // kubectl writes the node counts after a plain space, outside the aligned columns.
+    expect(ds.filter((l) => l.includes('Number of Nodes'))).toEqual([
+      expect.stringMatching(/^Desired Number of Nodes Scheduled: \d+$/),
+      expect.stringMatching(/^Current Number of Nodes Scheduled: \d+$/),
+      expect.stringMatching(/^Number of Nodes Scheduled with Up-to-date Pods: \d+$/),
+      expect.stringMatching(/^Number of Nodes Scheduled with Available Pods: \d+$/),
+      expect.stringMatching(/^Number of Nodes Misscheduled: \d+$/),
+    ]);
+    expect(ds).toContain('Pods Status:  0 Running / 0 Waiting / 0 Succeeded / 0 Failed');
+    const sts = linesOf((await describeVerb('sts', 'db', '-n', 'shop')).stdout);
+    expect(sts).toEqual(expect.arrayContaining(['Selector:           app=db', 'Replicas:           2 desired | 0 total', 'Update Strategy:    RollingUpdate', 'Pods Status:        0 Running / 0 Waiting / 0 Succeeded / 0 Failed', 'Volume Claims:     <none>']));
+  });
+
   it('prints a namespace with its status', async () => {
     expect((await describeVerb('ns', 'shop')).stdout).toMatch(/^Name: {9}shop\nLabels: {7}.*\n(.*\n)*Annotations: {2}<none>\nStatus: {7}Active\n$/);
   });

@@ -1,14 +1,15 @@
 // `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments, replica
-// sets, services, namespaces, config maps and secrets (each with the objects it needs: a node's
-// Lease and pods, a deployment's ReplicaSets, a replica set's pods, a service's endpoints), a
-// generic form for every other kind, and the object's events at the end.
+// sets, daemon sets, stateful sets, jobs, services, namespaces, config maps and secrets (each with
+// the objects it needs: a node's Lease and pods, a deployment's ReplicaSets, a workload's pods, a
+// service's endpoints), a generic form for every other kind, and the object's events at the end.
 
-import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type Deployment, type Endpoints, type Event, type KubeObject, type Lease, type Namespace, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service } from '@raftplane/api';
+import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type DaemonSet, type Deployment, type Endpoints, type Event, type Job, type KubeObject, type LabelSelector, type Lease, type Namespace, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service, type StatefulSet } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { describeStatus } from './api-errors.js';
 import { toYaml } from './printing.js';
 import { describeConfigMap, describeDeployment, describeNamespace, describeReplicaSet, describeSecret, describeService } from './read-describe-kinds.js';
 import { describeNode } from './read-describe-node.js';
+import { describeDaemonSet, describeJob, describeStatefulSet } from './read-describe-workloads.js';
 import { describePod } from './read-describe-pod.js';
 import { describeEvents, describeMeta, DescribeText } from './read-describe-text.js';
 import { parseReadArgs, printedHelp, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
@@ -124,13 +125,14 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
       });
       return describeService(obj as Service, endpoints as Endpoints | undefined, events, now);
     }
-    case 'apps/ReplicaSet': {
-      const rs = obj as ReplicaSet;
-      const selector = labelSelectorObjectToString(rs.spec?.selector);
-      const pods = await session.client.resourceFor(podsInfo, namespace).listAll({ labelSelector: selector === '' ? undefined : selector, signal });
-      const owned = (pods.items as Pod[]).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid));
-      return describeReplicaSet(rs, owned, events, now);
-    }
+    case 'apps/ReplicaSet':
+      return describeReplicaSet(obj as ReplicaSet, await ownedPods(session, obj, signal), events, now);
+    case 'apps/DaemonSet':
+      return describeDaemonSet(obj as DaemonSet, await ownedPods(session, obj, signal), events, now);
+    case 'apps/StatefulSet':
+      return describeStatefulSet(obj as StatefulSet, await ownedPods(session, obj, signal), events, now);
+    case 'batch/Job':
+      return describeJob(obj as Job, events, now);
     case '/Namespace':
       return describeNamespace(obj as Namespace);
     case '/ConfigMap':
@@ -140,6 +142,13 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
     default:
       return describeGeneric(info, obj, events, now);
   }
+}
+
+/** The pods a workload owns: those its selector picks that name it as their owner. */
+async function ownedPods(session: Session, obj: KubeObject, signal: AbortSignal): Promise<Pod[]> {
+  const selector = labelSelectorObjectToString((obj as KubeObject & { spec?: { selector?: LabelSelector } }).spec?.selector);
+  const pods = await session.client.resourceFor(podsInfo, obj.metadata.namespace).listAll({ labelSelector: selector === '' ? undefined : selector, signal });
+  return (pods.items as Pod[]).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === obj.metadata.uid));
 }
 
 /** The node's heartbeat Lease in kube-node-lease, or why it could not be read (kubectl prints that instead). */

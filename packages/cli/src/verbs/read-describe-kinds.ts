@@ -5,7 +5,7 @@ import { labelSelectorObjectToString, type ConfigMap, type Deployment, type Name
 import { controlledBy, describeEvents, describeLabels, describeMeta, describeTime, DescribeText } from './read-describe-text.js';
 
 /** The Pod Template section of a workload: labels, then each container's image, ports and environment. */
-function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
+export function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
   text.line(0, 'Pod Template:');
   text.map(1, 'Labels:', template?.metadata?.labels);
   text.line(1, 'Containers:');
@@ -124,7 +124,7 @@ export function describeService(service: Service, endpoints: Endpoints | undefin
 }
 
 /** kubectl's `0 Running / 2 Waiting / 0 Succeeded / 0 Failed` over a workload's pods. */
-function podsStatus(pods: readonly Pod[]): string {
+export function podsStatus(pods: readonly Pod[]): string {
   const count = (phase: string): number => pods.filter((p) => (p.status?.phase ?? 'Pending') === phase).length;
   return `${count('Running')} Running / ${count('Pending')} Waiting / ${count('Succeeded')} Succeeded / ${count('Failed')} Failed`;
 }
