@@ -224,7 +224,7 @@ describe('errors', () => {
     expect(run.code).toBe(0);
     const lines = linesOf(run.stdout);
     expect(lines[0]).toBe('usage: raftplane get <type>[,<type>...] [<name>...] [flags]');
-    for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--sort-by <jsonpath>', '-L, --label-columns <key,...>', '--no-headers', '--show-labels', '--show-kind', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
+    for (const flag of ['-o, --output <format>', '-l, --selector <selector>', '--field-selector <selector>', '-A, --all-namespaces', '-w, --watch', '--watch-only', '--output-watch-events', '--sort-by <jsonpath>', '-L, --label-columns <key,...>', '--no-headers', '--show-labels', '--show-kind', '-n, --namespace <namespace>', '-s, --server <url,...>', '--token <token>', '--config <file>', '-h, --help']) {
       expect(lines.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });
@@ -286,6 +286,26 @@ describe('-w', () => {
     expect(table.header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
     expect(table.rows.map((r) => r[0])).toEqual(['cache-1', 'cache-2', 'cache-1']);
     expect(watch.stderr()).toBe('');
+  });
+
+  it('--watch-only skips the current table; --output-watch-events adds an EVENT column', async () => {
+    const pods = cluster.client.resource('pods', 'shop');
+    await pods.create(pod('queue-1', 'queue'));
+    const watch = startVerb(cluster.server, 'get', ['pods', '-n', 'shop', '-l', 'app=queue', '--watch-only', '--output-watch-events']);
+    // Touch queue-1 until a change shows: the first ones may land before the watch is open.
+    for (let i = 0; !watch.stdout().includes('MODIFIED'); i++) {
+      await pods.patch('queue-1', 'merge', { metadata: { labels: { touched: String(i) } } });
+      await watch.waitFor((out) => out.includes('MODIFIED'), 200).catch(() => undefined);
+    }
+    await pods.create(pod('queue-2', 'queue'));
+    await watch.waitFor((out) => out.includes('queue-2'));
+    expect(await watch.stop()).toBe(0);
+    const table = readTable(linesOf(watch.stdout()));
+    expect(table.header).toEqual(['EVENT', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    // No ADDED row for queue-1: what existed was not printed.
+    const rows = table.rows.map((r) => r.slice(0, 2));
+    expect(rows.at(-1)).toEqual(['ADDED', 'queue-2']);
+    expect(rows.slice(0, -1).every(([event, name]) => event === 'MODIFIED' && name === 'queue-1')).toBe(true);
   });
 
   it('watches one object by name', async () => {

@@ -17,6 +17,8 @@ const flags: readonly ReadFlag[] = [
   { name: 'field-selector', type: 'string', value: '<selector>', fallback: 'none', text: 'field selector: status.phase=Running,spec.nodeName=node-1' },
   { name: 'all-namespaces', short: 'A', type: 'boolean', fallback: 'false', text: 'every namespace, with a NAMESPACE column' },
   { name: 'watch', short: 'w', type: 'boolean', fallback: 'false', text: 'after the table, print a row for every change until interrupted' },
+  { name: 'watch-only', type: 'boolean', fallback: 'false', text: 'like -w, without the table of what exists now' },
+  { name: 'output-watch-events', type: 'boolean', fallback: 'false', text: 'with -w: an EVENT column first (ADDED, MODIFIED, DELETED)' },
   { name: 'sort-by', type: 'string', value: '<jsonpath>', fallback: 'name order', text: 'sort by a field of each object: .metadata.creationTimestamp' },
   { name: 'label-columns', short: 'L', type: 'string', multiple: true, value: '<key,...>', fallback: 'none', text: 'a column with the value of each of these labels' },
   { name: 'no-headers', type: 'boolean', fallback: 'false', text: 'leave out the header line' },
@@ -110,15 +112,17 @@ async function watchTable(session: Session, target: Target, options: GetOptions,
   const shape = shapeOf(table, target, options, false);
   const writer = new TableWriter(colourFor(io.isTTY, io.env));
   let headerDue = !options.noHeaders;
+  const header = [...(options.watchEvents ? ['EVENT'] : []), ...headerRow(table, shape)];
   const print = (rows: string[][]): void => {
     if (rows.length === 0) return;
-    const lines = headerDue ? writer.lines([headerRow(table, shape), ...rows], true) : writer.lines(rows, false);
+    const lines = headerDue ? writer.lines([header, ...rows], true) : writer.lines(rows, false);
     headerDue = false;
     io.stdout.write(`${lines.join('\n')}\n`);
   };
-  print(table.rows.map((r) => bodyRow(r, shape)));
+  const row = (type: string, cells: string[]): string[] => (options.watchEvents ? [type, ...cells] : cells);
+  if (!options.watchOnly) print(table.rows.map((r) => row('ADDED', bodyRow(r, shape))));
   await watchObjects(session.client, target.info, namespace, selectors, table.metadata.resourceVersion ?? '', io.signal, (event) => {
-    print([bodyRow(localRow(event.object, target.info), shape)]);
+    print([row(event.type, bodyRow(localRow(event.object, target.info), shape))]);
   });
   return 0;
 }

@@ -23,7 +23,12 @@ export interface GetOptions {
   readonly labelSelector: string | undefined;
   readonly fieldSelector: string | undefined;
   readonly allNamespaces: boolean;
+  /** -w, or --watch-only. */
   readonly watch: boolean;
+  /** --watch-only: no table of what exists now. */
+  readonly watchOnly: boolean;
+  /** --output-watch-events: an EVENT column. */
+  readonly watchEvents: boolean;
   readonly noHeaders: boolean;
   readonly showLabels: boolean;
   readonly showKind: boolean;
@@ -93,7 +98,9 @@ export function optionsOf(values: Record<string, string | boolean | string[] | u
     labelSelector: stringFlag(values, 'selector'),
     fieldSelector: stringFlag(values, 'field-selector'),
     allNamespaces: values['all-namespaces'] === true,
-    watch: values.watch === true,
+    watch: values.watch === true || values['watch-only'] === true,
+    watchOnly: values['watch-only'] === true,
+    watchEvents: values['output-watch-events'] === true,
     noHeaders: values['no-headers'] === true,
     showLabels: values['show-labels'] === true,
     showKind: values['show-kind'] === true,
