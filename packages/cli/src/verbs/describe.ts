@@ -30,7 +30,6 @@ export const describeUsage = verbUsage(
   flags,
 );
 
-const nodesInfo = resourceByName('', 'nodes') as ResourceInfo;
 const podsInfo = resourceByName('', 'pods') as ResourceInfo;
 const eventsInfo = resourceByName('', 'events') as ResourceInfo;
 const replicaSetsInfo = resourceByName('apps', 'replicasets') as ResourceInfo;
@@ -60,13 +59,13 @@ export const describeVerb: Verb = async (argv, io) => {
     }
     // kubectl separates descriptions with two blank lines.
     if (texts.length > 0) io.stdout.write(texts.join('\n\n'));
-    else if (errors.length === 0) io.stderr.write(`No resources found${info0Namespaced(targets) && !allNamespaces ? ` in ${session.namespace} namespace.` : ''}\n`);
+    else if (errors.length === 0) io.stderr.write(`No resources found${allNamespaced(targets) && !allNamespaces ? ` in ${session.namespace} namespace.` : ''}\n`);
     for (const line of errors) io.stderr.write(`${line}\n`);
     return errors.length === 0 ? 0 : 1;
   });
 };
 
-function info0Namespaced(targets: readonly { info: ResourceInfo }[]): boolean {
+function allNamespaced(targets: readonly { info: ResourceInfo }[]): boolean {
   return targets.every((t) => t.info.namespaced);
 }
 

@@ -1,6 +1,7 @@
 // The server-side Tables `get` prints (kubectl-wire.md §2): fetched with kubectl's Accept header so
 // the columns are the apiserver's, and turned into rows of text with kubectl's extra columns
-// (NAMESPACE for -A, LABELS for --show-labels) and `type/name` when several types are printed.
+// (NAMESPACE for -A, -L label columns, LABELS for --show-labels) and `type/name` when several
+// types are printed.
 
 import { groupVersionOf, toTable, type KubeObject, type ResourceInfo, type Table, type TableCell, type TableRow } from '@raftplane/api';
 import { collectionPath, listPageLimit, objectPath, statusErrorFromResponse, type Client, type TransportRequest } from '@raftplane/client';
