@@ -179,6 +179,25 @@ describe('errors', () => {
     expect(await runVerbAgainst(`${closed},${cluster.server}`, 'logs', ['web-1', '-n', 'shop', '--tail', '1'])).toEqual({ code: 0, stdout: 'web-1/web line 2\n', stderr: '' });
   });
 
+  it('sends the bearer token on the raw log stream as on every other call', async () => {
+    const authorizations: string[] = [];
+    const fake = createServer((req, res) => {
+      authorizations.push(`${new URL(req.url ?? '/', 'http://x').pathname} ${req.headers.authorization ?? '-'}`);
+      if (req.url?.includes('/log')) res.writeHead(200, { 'content-type': 'text/plain' }).end('hello\n');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(pod('p', {}, ['c'], 'n')));
+    });
+    fake.listen(0, '127.0.0.1');
+    await once(fake, 'listening');
+    try {
+      const server = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+      expect(await runVerbAgainst(server, 'logs', ['p', '--token', 'sekret-token-0123456789'])).toEqual({ code: 0, stdout: 'hello\n', stderr: '' });
+      expect(authorizations).toEqual(['/api/v1/namespaces/default/pods/p Bearer sekret-token-0123456789', '/api/v1/namespaces/default/pods/p/log Bearer sekret-token-0123456789']);
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((r) => fake.close(r));
+    }
+  });
+
   it('prints a Forbidden answer as kubectl does', async () => {
     const fake = await forbiddingServer();
     try {
