@@ -178,6 +178,11 @@ describe('errors', () => {
     expect(mixed.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
   });
 
+  it('prints the server\'s refusal of a bad selector in one line', async () => {
+    expect(await get('pods', '-l', 'a b')).toEqual({ code: 1, stdout: '', stderr: 'Error from server (BadRequest): unable to parse requirement: label selector "a b" at offset 2: found \'b\', expected: one of \'=\', \'==\', \'!=\', \'in\', \'notin\', \'>\', \'<\'\n' });
+    expect((await get('pods', '--field-selector', 'foo=bar')).stderr).toMatch(/^Error from server \(BadRequest\): fieldSelector: field label not supported: foo \(kind Pod supports metadata\.name, .*\)\n$/);
+  });
+
   it('names the closest resource type for an unknown one', async () => {
     expect(await get('podz')).toEqual({ code: 1, stdout: '', stderr: 'the server doesn\'t have a resource type "podz" (did you mean "pods"?)\n' });
     expect((await get('deploymnets')).stderr).toBe('the server doesn\'t have a resource type "deploymnets" (did you mean "deployments"?)\n');
