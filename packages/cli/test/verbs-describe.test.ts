@@ -316,6 +316,29 @@ describe('nodes, deployments, services and other kinds', () => {
     expect(sts).toEqual(expect.arrayContaining(['Selector:           app=db', 'Replicas:           2 desired | 0 total', 'Update Strategy:    RollingUpdate', 'Pods Status:        0 Running / 0 Waiting / 0 Succeeded / 0 Failed', 'Volume Claims:     <none>']));
   });
 
+  it('prints endpoints subset by subset, as kubectl', async () => {
+    await cluster.client.resource('endpoints', 'shop').create({ metadata: { name: 'manual' }, subsets: [{ addresses: [{ ip: '10.1.0.7' }, { ip: '10.1.0.8' }], notReadyAddresses: [{ ip: '10.1.0.9' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { port: 9090 }] }] });
+    expect((await describeVerb('ep', 'manual', '-n', 'shop')).stdout).toBe(
+      [
+        'Name:         manual',
+        'Namespace:    shop',
+        'Labels:       <none>',
+        'Annotations:  <none>',
+        'Subsets:',
+        '  Addresses:          10.1.0.7,10.1.0.8',
+        '  NotReadyAddresses:  10.1.0.9',
+        '  Ports:',
+        '    Name     Port  Protocol',
+        '    ----     ----  --------',
+        '    http     8080  TCP',
+        '    <unset>  9090  TCP',
+        '',
+        'Events:  <none>',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('prints a namespace with its status', async () => {
     expect((await describeVerb('ns', 'shop')).stdout).toMatch(/^Name: {9}shop\nLabels: {7}.*\n(.*\n)*Annotations: {2}<none>\nStatus: {7}Active\n$/);
   });

@@ -1,13 +1,14 @@
 // `raftplane describe`: kubectl describe's readable text for pods, nodes, deployments, replica
-// sets, daemon sets, stateful sets, jobs, services, namespaces, config maps and secrets (each with
-// the objects it needs: a node's Lease and pods, a deployment's ReplicaSets, a workload's pods, a
-// service's endpoints), a generic form for every other kind, and the object's events at the end.
+// sets, daemon sets, stateful sets, jobs, services, endpoints, namespaces, config maps and secrets
+// (each with the objects it needs: a node's Lease and pods, a deployment's ReplicaSets, a
+// workload's pods, a service's endpoints), a generic form for every other kind, and the object's
+// events at the end.
 
 import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type DaemonSet, type Deployment, type Endpoints, type Event, type Job, type KubeObject, type LabelSelector, type Lease, type Namespace, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service, type StatefulSet } from '@raftplane/api';
 import { CliError, CliErrorCode } from '../errors.js';
 import { describeStatus } from './api-errors.js';
 import { toYaml } from './printing.js';
-import { describeConfigMap, describeDeployment, describeNamespace, describeReplicaSet, describeSecret, describeService } from './read-describe-kinds.js';
+import { describeConfigMap, describeDeployment, describeEndpoints, describeNamespace, describeReplicaSet, describeSecret, describeService } from './read-describe-kinds.js';
 import { describeNode } from './read-describe-node.js';
 import { describeDaemonSet, describeJob, describeStatefulSet } from './read-describe-workloads.js';
 import { describePod } from './read-describe-pod.js';
@@ -132,6 +133,8 @@ async function describeObject(session: Session, info: ResourceInfo, obj: KubeObj
       return describeStatefulSet(obj as StatefulSet, await ownedPods(session, obj, signal), events, now);
     case 'batch/Job':
       return describeJob(obj as Job, events, now);
+    case '/Endpoints':
+      return describeEndpoints(obj as Endpoints, events, now);
     case '/Namespace':
       return describeNamespace(obj as Namespace);
     case '/ConfigMap':

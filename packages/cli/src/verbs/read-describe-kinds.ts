@@ -192,3 +192,27 @@ export function describeSecret(secret: Secret, events: readonly Event[], nowMs: 
   describeEvents(text, events, nowMs);
   return text.toString();
 }
+
+/** kubectl's EndpointsDescriber: each subset's ready and not-ready addresses and its ports. */
+export function describeEndpoints(endpoints: Endpoints, events: readonly Event[], nowMs: number): string {
+  const text = new DescribeText();
+  describeMeta(text, endpoints.metadata, true);
+  text.line(0, 'Subsets:');
+  for (const subset of endpoints.subsets ?? []) {
+    const ready = (subset.addresses ?? []).map((a) => a.ip).join(',');
+    const notReady = (subset.notReadyAddresses ?? []).map((a) => a.ip).join(',');
+    text.line(1, 'Addresses:', ready === '' ? '<none>' : ready);
+    text.line(1, 'NotReadyAddresses:', notReady === '' ? '<none>' : notReady);
+    const ports = subset.ports ?? [];
+    if (ports.length === 0) text.line(1, 'Ports:', '<none>');
+    else {
+      text.line(1, 'Ports:');
+      text.line(2, 'Name', 'Port', 'Protocol');
+      text.line(2, '----', '----', '--------');
+      for (const port of ports) text.line(2, port.name ? port.name : '<unset>', String(port.port), port.protocol ?? 'TCP');
+    }
+    text.line(0, '');
+  }
+  describeEvents(text, events, nowMs);
+  return text.toString();
+}
