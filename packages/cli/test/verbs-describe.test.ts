@@ -30,6 +30,8 @@ beforeAll(async () => {
     metadata: { name: 'web-1', labels: { app: 'web', tier: 'fe' }, annotations: { note: 'hi' } },
     spec: {
       nodeName: 'node-a',
+      priority: 0,
+      serviceAccountName: 'builder',
       containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], env: [{ name: 'MODE', value: 'prod' }], volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }], resources: { requests: { cpu: '250m', memory: '64Mi' } } }],
       volumes: [{ name: 'data', emptyDir: {} }],
     },
@@ -48,9 +50,11 @@ beforeAll(async () => {
     },
   });
   const events = c.resource('events', 'shop');
-  await events.create({ metadata: { name: 'web-1.a' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'Scheduled', message: 'Successfully assigned shop/web-1 to node-a', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(5), count: 1 });
-  await events.create({ metadata: { name: 'web-1.b' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'BackOff', message: 'Back-off restarting failed container', type: 'Warning', source: { component: 'agent' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(3), count: 3 });
-  // An event about another object with the same name must not show.
+  const uid = web1.metadata.uid ?? '';
+  await events.create({ metadata: { name: 'web-1.a' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid }, reason: 'Scheduled', message: 'Successfully assigned shop/web-1 to node-a', type: 'Normal', source: { component: 'default-scheduler' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(5), count: 1 });
+  await events.create({ metadata: { name: 'web-1.b' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid }, reason: 'BackOff', message: 'Back-off restarting failed container', type: 'Warning', source: { component: 'agent' }, firstTimestamp: daysAgo(5), lastTimestamp: daysAgo(3), count: 3 });
+  // Events about another kind of object with the same name, or an earlier pod of the same name, must not show.
+  await events.create({ metadata: { name: 'web-1.old' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid: 'an-earlier-pod' }, reason: 'Killing', message: 'an earlier pod', type: 'Normal', firstTimestamp: daysAgo(9), lastTimestamp: daysAgo(9), count: 1 });
   await events.create({ metadata: { name: 'web.svc' }, involvedObject: { kind: 'Service', name: 'web-1', namespace: 'shop' }, reason: 'Other', message: 'not about the pod', type: 'Normal', firstTimestamp: daysAgo(1), lastTimestamp: daysAgo(1), count: 1 });
   await c.resource('deployments', 'shop').create({ metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } } });
   await c.resource('services', 'shop').create({ metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
@@ -76,7 +80,7 @@ describe('pods', () => {
       'Name:             web-1',
       'Namespace:        shop',
       'Priority:         0',
-      'Service Account:  default',
+      'Service Account:  builder',
       'Node:             node-a/127.0.0.1',
       'Start Time:       Thu, 26 Nov 2026 21:53:06 +0000',
       'Labels:           app=web',
@@ -135,7 +139,7 @@ describe('pods', () => {
     // The scheduler cannot place web-2 (node-a is tainted) and records why: describe shows its event.
     const text = await describeUntil(['pods', 'web', '-n', 'shop'], (out) => out.includes('FailedScheduling'));
     const parts = text.split('\n\n\n');
-    expect(parts.map((p) => p.split('\n')[0])).toEqual(['Name:             web-1', 'Name:             web-2']);
+    expect(parts.map((p) => p.split('\n')[0])).toEqual(['Name:             web-1', 'Name:         web-2']);
     expect(linesOf(parts[1] ?? '').slice(-4)).toEqual([
       'Events:',
       expect.stringMatching(/^ {2}Type {5}Reason {12}Age +From {15}Message$/),

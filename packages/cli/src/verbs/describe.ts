@@ -88,6 +88,8 @@ async function objectsFor(session: Session, info: ResourceInfo, namespace: strin
 async function eventsFor(session: Session, info: ResourceInfo, obj: KubeObject, signal: AbortSignal): Promise<Event[]> {
   const fields = [`involvedObject.name=${obj.metadata.name ?? ''}`, `involvedObject.kind=${info.kind}`];
   if (info.namespaced) fields.push(`involvedObject.namespace=${obj.metadata.namespace ?? ''}`);
+  // The uid, as kubectl's search: not the events of an earlier object of the same name.
+  if (obj.metadata.uid) fields.push(`involvedObject.uid=${obj.metadata.uid}`);
   try {
     // A cluster-scoped object's events may be in any namespace (a node's are in default).
     const events = session.client.resourceFor(eventsInfo, info.namespaced ? obj.metadata.namespace : undefined);

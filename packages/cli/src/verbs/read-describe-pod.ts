@@ -9,8 +9,10 @@ export function describePod(pod: Pod, events: readonly Event[], nowMs: number): 
   const { metadata, spec, status } = pod;
   text.line(0, 'Name:', metadata.name ?? '');
   text.line(0, 'Namespace:', metadata.namespace ?? '');
-  text.line(0, 'Priority:', String(spec?.priority ?? 0));
-  text.line(0, 'Service Account:', spec?.serviceAccountName ?? 'default');
+  // As kubectl: only what the spec says (the apiserver does not default these here).
+  if (spec?.priority !== undefined) text.line(0, 'Priority:', String(spec.priority));
+  if (spec?.priorityClassName) text.line(0, 'Priority Class Name:', spec.priorityClassName);
+  if (spec?.serviceAccountName) text.line(0, 'Service Account:', spec.serviceAccountName);
   text.line(0, 'Node:', spec?.nodeName ? `${spec.nodeName}${status?.hostIP ? `/${status.hostIP}` : ''}` : '<none>');
   if (status?.startTime) text.line(0, 'Start Time:', describeTime(status.startTime));
   describeLabels(text, metadata);
