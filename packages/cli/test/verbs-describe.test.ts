@@ -343,6 +343,13 @@ describe('nodes, deployments, services and other kinds', () => {
     );
   });
 
+  it('--show-events=false leaves the events out', async () => {
+    const lines = linesOf((await describeVerb('pod', 'web-1', '-n', 'shop', '--show-events=false')).stdout);
+    expect(lines.at(-1)).toBe('Tolerations:     <none>');
+    expect(lines.some((l) => l.startsWith('Events:'))).toBe(false);
+    expect((await describeVerb('pod', 'web-1', '--show-events=maybe')).stderr).toBe('--show-events must be true or false, got "maybe"\n');
+  });
+
   it('prints a namespace with its status', async () => {
     expect((await describeVerb('ns', 'shop')).stdout).toMatch(/^Name: {9}shop\nLabels: {7}.*\n(.*\n)*Annotations: {2}<none>\nStatus: {7}Active\n$/);
   });
@@ -387,7 +394,7 @@ describe('errors', () => {
     expect((await describeVerb('pod', 'x', '-l', 'a=b')).stderr).toBe('name cannot be provided when a selector is specified\n');
     const help = linesOf((await describeVerb('--help')).stdout);
     expect(help[0]).toBe('usage: raftplane describe <type> <name-or-prefix>... [flags]');
-    for (const flag of ['-l, --selector <selector>', '-A, --all-namespaces', '-n, --namespace <namespace>', '-h, --help']) {
+    for (const flag of ['--show-events', '-l, --selector <selector>', '-A, --all-namespaces', '-n, --namespace <namespace>', '-h, --help']) {
       expect(help.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });

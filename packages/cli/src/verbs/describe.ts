@@ -5,7 +5,7 @@
 // events at the end.
 
 import { isStatusError, labelSelectorObjectToString, resourceByName, type ConfigMap, type DaemonSet, type Deployment, type Endpoints, type Event, type Job, type KubeObject, type LabelSelector, type Lease, type Namespace, type Node, type Pod, type ReplicaSet, type ResourceInfo, type Secret, type Service, type StatefulSet } from '@raftplane/api';
-import { CliError, CliErrorCode } from '../errors.js';
+import { CliError, CliErrorCode, invalidFlag } from '../errors.js';
 import { describeStatus } from './api-errors.js';
 import { toYaml } from './printing.js';
 import { describeConfigMap, describeDeployment, describeEndpoints, describeNamespace, describeReplicaSet, describeSecret, describeService } from './read-describe-kinds.js';
@@ -18,6 +18,7 @@ import { parseResourceArgs } from './resource-words.js';
 import { withSession, type Session, type Verb } from './session.js';
 
 const flags: readonly ReadFlag[] = [
+  { name: 'show-events', type: 'boolean', fallback: 'true', text: 'end with the events about each object; --show-events=false leaves them out' },
   { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'describe every object of the type with these labels' },
   { name: 'all-namespaces', short: 'A', type: 'boolean', fallback: 'false', text: 'look in every namespace (with a type, or a type and -l)' },
 ];
@@ -37,8 +38,23 @@ const replicaSetsInfo = resourceByName('apps', 'replicasets') as ResourceInfo;
 const endpointsInfo = resourceByName('', 'endpoints') as ResourceInfo;
 const leasesInfo = resourceByName('coordination.k8s.io', 'leases') as ResourceInfo;
 
+/** `--show-events=false` as kubectl spells it: node's parseArgs takes no value for a boolean. */
+function splitShowEvents(argv: readonly string[]): { rest: string[]; showEvents: boolean } {
+  let showEvents = true;
+  const rest: string[] = [];
+  for (const arg of argv) {
+    const match = /^--show-events(?:=(.*))?$/.exec(arg);
+    if (match === null) rest.push(arg);
+    else if (match[1] === undefined || match[1] === 'true') showEvents = true;
+    else if (match[1] === 'false') showEvents = false;
+    else throw invalidFlag('show-events', `must be true or false, got ${JSON.stringify(match[1])}`);
+  }
+  return { rest, showEvents };
+}
+
 export const describeVerb: Verb = async (argv, io) => {
-  const { values, positionals } = parseReadArgs('describe', argv, flags);
+  const { rest, showEvents } = splitShowEvents(argv);
+  const { values, positionals } = parseReadArgs('describe', rest, flags);
   if (printedHelp(values, io, describeUsage)) return 0;
   const targets = parseResourceArgs(positionals);
   if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'you must specify the type of resource to describe, e.g. raftplane describe pod web-1 (see --help)');
@@ -52,7 +68,7 @@ export const describeVerb: Verb = async (argv, io) => {
       const namespace = allNamespaces && name === undefined ? undefined : session.namespace;
       try {
         const objects = await objectsFor(session, info, namespace, name, selector, io.signal);
-        for (const obj of objects) texts.push(await describeObject(session, info, obj, io.signal));
+        for (const obj of objects) texts.push(await describeObject(session, info, obj, showEvents, io.signal));
       } catch (error) {
         if (!isStatusError(error) || (error.status.reason !== 'NotFound' && error.status.reason !== 'Forbidden')) throw error;
         errors.push(describeStatus(error.status));
@@ -101,8 +117,8 @@ async function eventsFor(session: Session, info: ResourceInfo, obj: KubeObject, 
   }
 }
 
-async function describeObject(session: Session, info: ResourceInfo, obj: KubeObject, signal: AbortSignal): Promise<string> {
-  const events = await eventsFor(session, info, obj, signal);
+async function describeObject(session: Session, info: ResourceInfo, obj: KubeObject, showEvents: boolean, signal: AbortSignal): Promise<string> {
+  const events = showEvents ? await eventsFor(session, info, obj, signal) : undefined;
   const now = Date.now();
   const name = obj.metadata.name ?? '';
   const namespace = obj.metadata.namespace;
@@ -166,7 +182,7 @@ async function nodeLease(session: Session, name: string, signal: AbortSignal): P
 }
 
 /** Any other kind: its metadata, the rest of the object as YAML, and its events. */
-function describeGeneric(info: ResourceInfo, obj: KubeObject, events: readonly Event[], nowMs: number): string {
+function describeGeneric(info: ResourceInfo, obj: KubeObject, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   describeMeta(text, obj.metadata, info.namespaced);
   text.line(0, 'API Version:', obj.apiVersion ?? '');

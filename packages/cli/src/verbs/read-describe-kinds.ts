@@ -65,7 +65,7 @@ export function splitReplicaSets(deployment: Deployment, owned: readonly Replica
   return { newRs, oldRs };
 }
 
-export function describeDeployment(deployment: Deployment, owned: readonly ReplicaSet[], events: readonly Event[], nowMs: number): string {
+export function describeDeployment(deployment: Deployment, owned: readonly ReplicaSet[], events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const { spec, status } = deployment;
   text.line(0, 'Name:', deployment.metadata.name ?? '');
@@ -97,7 +97,7 @@ function endpointsLine(endpoints: Endpoints | undefined, port: number | undefine
   return addresses.length === 0 ? '<none>' : addresses.join(',');
 }
 
-export function describeService(service: Service, endpoints: Endpoints | undefined, events: readonly Event[], nowMs: number): string {
+export function describeService(service: Service, endpoints: Endpoints | undefined, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const spec = service.spec;
   describeMeta(text, service.metadata, true);
@@ -130,7 +130,7 @@ export function podsStatus(pods: readonly Pod[]): string {
 }
 
 /** kubectl's ReplicaSetDescriber: `pods` are the ones it owns. */
-export function describeReplicaSet(rs: ReplicaSet, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
+export function describeReplicaSet(rs: ReplicaSet, pods: readonly Pod[], events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   text.line(0, 'Name:', rs.metadata.name ?? '');
   text.line(0, 'Namespace:', rs.metadata.namespace ?? '');
@@ -156,7 +156,7 @@ export function describeNamespace(namespace: Namespace): string {
 }
 
 /** kubectl's ConfigMap form: each key, a rule, and its value as written. */
-export function describeConfigMap(configMap: ConfigMap, events: readonly Event[], nowMs: number): string {
+export function describeConfigMap(configMap: ConfigMap, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   describeMeta(text, configMap.metadata, true);
   text.line(0, '');
@@ -180,7 +180,7 @@ export function describeConfigMap(configMap: ConfigMap, events: readonly Event[]
 }
 
 /** kubectl's Secret form: the type, and each key's size, never its value. */
-export function describeSecret(secret: Secret, events: readonly Event[], nowMs: number): string {
+export function describeSecret(secret: Secret, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   describeMeta(text, secret.metadata, true);
   text.line(0, '');
@@ -194,7 +194,7 @@ export function describeSecret(secret: Secret, events: readonly Event[], nowMs: 
 }
 
 /** kubectl's EndpointsDescriber: each subset's ready and not-ready addresses and its ports. */
-export function describeEndpoints(endpoints: Endpoints, events: readonly Event[], nowMs: number): string {
+export function describeEndpoints(endpoints: Endpoints, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   describeMeta(text, endpoints.metadata, true);
   text.line(0, 'Subsets:');

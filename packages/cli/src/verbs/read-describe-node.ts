@@ -106,7 +106,7 @@ function describeNodePods(text: DescribeText, node: Node, pods: readonly Pod[], 
 }
 
 /** `lease` is the node's Lease in kube-node-lease, or the reason it could not be read. */
-export function describeNode(node: Node, lease: Lease | string, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
+export function describeNode(node: Node, lease: Lease | string, pods: readonly Pod[], events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   text.line(0, 'Name:', node.metadata.name ?? '');
   text.line(0, 'Roles:', nodeRoles(node));

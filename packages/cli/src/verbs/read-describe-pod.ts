@@ -4,7 +4,7 @@
 import { parseQuantity, type Container, type ContainerState, type ContainerStatus, type Event, type EnvVar, type Pod, type Volume } from '@raftplane/api';
 import { controlledBy, describeEvents, describeLabels, describeTime, DescribeText } from './read-describe-text.js';
 
-export function describePod(pod: Pod, events: readonly Event[], nowMs: number): string {
+export function describePod(pod: Pod, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const { metadata, spec, status } = pod;
   text.line(0, 'Name:', metadata.name ?? '');

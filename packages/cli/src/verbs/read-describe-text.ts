@@ -81,8 +81,9 @@ export function eventSource(event: Event): string {
   return event.source?.component || event.reportingComponent || '';
 }
 
-/** The Events section: `Events:  <none>`, or kubectl's five columns with their underlines. */
-export function describeEvents(text: DescribeText, events: readonly Event[], nowMs: number): void {
+/** The Events section: `Events:  <none>`, or kubectl's five columns with their underlines; nothing for --show-events=false (undefined). */
+export function describeEvents(text: DescribeText, events: readonly Event[] | undefined, nowMs: number): void {
+  if (events === undefined) return;
   if (events.length === 0) {
     text.line(0, 'Events:', '<none>');
     return;

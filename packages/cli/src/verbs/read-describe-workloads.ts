@@ -5,7 +5,7 @@ import { humanDuration, labelSelectorObjectToString, parseTime, type DaemonSet, 
 import { describeTemplate, podsStatus } from './read-describe-kinds.js';
 import { controlledBy, describeEvents, describeLabels, describeTime, DescribeText } from './read-describe-text.js';
 
-export function describeJob(job: Job, events: readonly Event[], nowMs: number): string {
+export function describeJob(job: Job, events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const { spec, status } = job;
   text.line(0, 'Name:', job.metadata.name ?? '');
@@ -28,7 +28,7 @@ export function describeJob(job: Job, events: readonly Event[], nowMs: number): 
   return text.toString();
 }
 
-export function describeDaemonSet(ds: DaemonSet, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
+export function describeDaemonSet(ds: DaemonSet, pods: readonly Pod[], events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const status = ds.status;
   text.line(0, 'Name:', ds.metadata.name ?? '');
@@ -48,7 +48,7 @@ export function describeDaemonSet(ds: DaemonSet, pods: readonly Pod[], events: r
   return text.toString();
 }
 
-export function describeStatefulSet(sts: StatefulSet, pods: readonly Pod[], events: readonly Event[], nowMs: number): string {
+export function describeStatefulSet(sts: StatefulSet, pods: readonly Pod[], events: readonly Event[] | undefined, nowMs: number): string {
   const text = new DescribeText();
   const { spec, status } = sts;
   text.line(0, 'Name:', sts.metadata.name ?? '');
