@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveResource, type Pod, type ResourceInfo } from '@raftplane/api';
 import type { Client, WatchEvent, WatchOptions } from '@raftplane/client';
+import { parseReadArgs } from '../src/verbs/read-flags.js';
 import { watchObjects } from '../src/verbs/read-watch.js';
 import { closedServer, forbiddingServer, linesOf, readTable, startVerb } from './support/read-output.js';
 import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
@@ -217,11 +218,17 @@ describe('errors', () => {
 
   it('rejects unknown flags, bad formats and arguments in one line', async () => {
     expect(await get('pods', '--bogus')).toEqual({ code: 1, stdout: '', stderr: 'unknown flag --bogus for raftplane get (see --help)\n' });
+    // The verb's runner passes --server last, so a bare -o is followed by a flag.
+    expect((await get('pods', '-o')).stderr).toBe('-o needs a value (one that starts with a dash is written --output=<value>)\n');
     expect((await get('pods', '-o', 'xml')).stderr).toBe('unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml\n');
     expect((await get()).stderr).toBe('you must specify the type of resource to get, e.g. raftplane get pods (see --help)\n');
     expect((await get('pods', 'web-1', '-l', 'app=web')).stderr).toBe('name cannot be provided when a selector is specified\n');
     expect((await get('pods', 'svc/web')).stderr).toMatch(/^there is no need to specify a resource type as a separate argument/);
     expect((await get('pods,svc', '-w')).stderr).toBe('you may only specify a single resource type with --watch\n');
+  });
+
+  it('names a short flag given last without its value by both its names', () => {
+    expect(() => parseReadArgs('get', ['pods', '-o'], [{ name: 'output', short: 'o', type: 'string', fallback: 'a table', text: '' }])).toThrow(/^-o, --output needs a value$/);
   });
 
   it('--help lists every flag with its default', async () => {

@@ -209,6 +209,8 @@ describe('errors', () => {
 
   it('rejects bad flags and arguments in one line; --help lists the flags', async () => {
     expect((await logs('web-1', '--tail', 'ten')).stderr).toBe('--tail "ten" must be a non-negative integer (or -1 for all)\n');
+    expect((await logs('web-1', '--tail', '-1')).stderr).toBe('--tail needs a value (one that starts with a dash is written --tail=<value>)\n');
+    expect((await logs('web-1', '-c')).stderr).toBe('-c needs a value (one that starts with a dash is written --container=<value>)\n');
     expect((await logs('web-1', '--since', 'yesterday')).stderr).toBe('--since "yesterday" is not a positive duration (want e.g. 30s, 5m, 1h)\n');
     expect((await logs('web-1', '--bogus')).stderr).toBe('unknown flag --bogus for raftplane logs (see --help)\n');
     expect((await logs()).stderr).toBe('a pod or <type>/<name> must be given: raftplane logs <pod> (see --help)\n');

@@ -58,7 +58,29 @@ export function verbUsage(help: VerbHelp, flags: readonly ReadFlag[]): string {
 export function parseReadArgs(verb: string, argv: readonly string[], flags: readonly ReadFlag[]): ParsedVerbArgs {
   const options: Record<string, VerbFlag> = {};
   for (const f of [...flags, helpFlag]) options[f.name] = { type: f.type, ...(f.short === undefined ? {} : { short: f.short }), ...(f.multiple === true ? { multiple: true } : {}) };
-  return parseVerbArgs(verb, argv, options);
+  try {
+    return parseVerbArgs(verb, argv, options);
+  } catch (error) {
+    throw oneLineFlagError(error, [...flags, ...connectionHelp]);
+  }
+}
+
+/**
+ * Two of node's parseArgs errors read badly through the shared parseArgsError: a value that starts
+ * with a dash (`--tail -1`) is three lines, and a short flag without its value names itself `-o,`.
+ */
+function oneLineFlagError(error: unknown, flags: readonly ReadFlag[]): unknown {
+  if (!(error instanceof CliError)) return error;
+  const ambiguous = /^Option '(-{1,2}[\w-]+)'.*argument is ambiguous/s.exec(error.message);
+  if (ambiguous !== null) {
+    const flag = ambiguous[1] as string;
+    const long = flag.startsWith('--') ? flag : `--${flags.find((f) => `-${f.short}` === flag)?.name ?? flag.slice(1)}`;
+    return new CliError(CliErrorCode.InvalidFlag, `${flag} needs a value (one that starts with a dash is written ${long}=<value>)`, long);
+  }
+  const short = /^-(\w), needs a value$/.exec(error.message);
+  const named = short === null ? undefined : flags.find((f) => f.short === short[1]);
+  if (named !== undefined) return new CliError(CliErrorCode.InvalidFlag, `-${named.short}, --${named.name} needs a value`, `--${named.name}`);
+  return error;
 }
 
 /** Prints the usage when --help was given; true when the verb should stop there. */
