@@ -331,3 +331,38 @@ describe('-w', () => {
     expect(linesOf(watch.stdout()).map((l) => l.split(/\s+/)[0])).toEqual(['db-1', 'db-1']);
   });
 });
+
+describe('api-resources', () => {
+  const apiResources = (...argv: string[]) => runVerbAgainst(cluster.server, 'api-resources', argv);
+
+  it('lists what discovery serves, as kubectl api-resources prints it', async () => {
+    const run = await apiResources();
+    expect(run.code).toBe(0);
+    const lines = linesOf(run.stdout);
+    expect(lines.slice(0, 3)).toEqual([
+      'NAME           SHORTNAMES   APIVERSION               NAMESPACED   KIND',
+      'bindings                    v1                       true         Binding',
+      'configmaps     cm           v1                       true         ConfigMap',
+    ]);
+    expect(lines).toContain('deployments    deploy       apps/v1                  true         Deployment');
+    expect(lines.at(-1)).toBe('leases                      coordination.k8s.io/v1   true         Lease');
+    expect(run.stdout).not.toContain('pods/');
+  });
+
+  it('filters by scope and group; -o name and -o wide', async () => {
+    expect((await apiResources('--namespaced=false', '-o', 'name')).stdout).toBe('namespaces\nnodes\n');
+    expect((await apiResources('--api-group', 'apps', '-o', 'name')).stdout).toBe('daemonsets.apps\ndeployments.apps\nreplicasets.apps\nstatefulsets.apps\n');
+    expect(linesOf((await apiResources('--api-group', 'batch', '-o', 'wide')).stdout)).toEqual([
+      'NAME   SHORTNAMES   APIVERSION   NAMESPACED   KIND   VERBS                                                        CATEGORIES',
+      'jobs                batch/v1     true         Job    create,delete,deletecollection,get,list,patch,update,watch   all',
+    ]);
+  });
+
+  it('rejects bad flags in one line and names the endpoint when the cluster is down', async () => {
+    expect((await apiResources('--namespaced=maybe')).stderr).toBe('--namespaced must be true or false, got "maybe"\n');
+    expect((await apiResources('pods')).stderr).toBe('unexpected argument "pods" for raftplane api-resources: it takes flags only (see --help)\n');
+    const closed = await closedServer();
+    expect((await runVerbAgainst(closed, 'api-resources', [])).stderr).toMatch(new RegExp(`^cannot reach the cluster: tried ${closed} \\(`));
+    expect(linesOf((await apiResources('--help')).stdout)[0]).toBe('usage: raftplane api-resources [flags]');
+  });
+});
