@@ -390,7 +390,7 @@ describe('errors', () => {
 
   it('rejects unknown flags and missing arguments; --help lists the flags', async () => {
     expect((await describeVerb('pod', 'x', '--bogus')).stderr).toBe('unknown flag --bogus for raftplane describe (see --help)\n');
-    expect((await describeVerb()).stderr).toBe('you must specify the type of resource to describe, e.g. raftplane describe pod web-1 (see --help)\n');
+    expect((await describeVerb()).stderr).toBe('You must specify the type of resource to describe. Use "raftplane api-resources" for a complete list of supported resources.\n');
     expect((await describeVerb('pod', 'x', '-l', 'a=b')).stderr).toBe('name cannot be provided when a selector is specified\n');
     const help = linesOf((await describeVerb('--help')).stdout);
     expect(help[0]).toBe('usage: raftplane describe <type> <name-or-prefix>... [flags]');

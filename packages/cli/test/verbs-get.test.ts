@@ -221,7 +221,7 @@ describe('errors', () => {
     // The verb's runner passes --server last, so a bare -o is followed by a flag.
     expect((await get('pods', '-o')).stderr).toBe('-o needs a value (one that starts with a dash is written --output=<value>)\n');
     expect((await get('pods', '-o', 'xml')).stderr).toBe('unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml\n');
-    expect((await get()).stderr).toBe('you must specify the type of resource to get, e.g. raftplane get pods (see --help)\n');
+    expect((await get()).stderr).toBe('You must specify the type of resource to get. Use "raftplane api-resources" for a complete list of supported resources.\n');
     expect((await get('pods', 'web-1', '-l', 'app=web')).stderr).toBe('name cannot be provided when a selector is specified\n');
     expect((await get('pods', 'svc/web')).stderr).toMatch(/^there is no need to specify a resource type as a separate argument/);
     expect((await get('pods,svc', '-w')).stderr).toBe('you may only specify a single resource type with --watch\n');

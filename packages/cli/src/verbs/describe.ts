@@ -57,7 +57,7 @@ export const describeVerb: Verb = async (argv, io) => {
   const { values, positionals } = parseReadArgs('describe', rest, flags);
   if (printedHelp(values, io, describeUsage)) return 0;
   const targets = parseResourceArgs(positionals);
-  if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'you must specify the type of resource to describe, e.g. raftplane describe pod web-1 (see --help)');
+  if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'You must specify the type of resource to describe. Use "raftplane api-resources" for a complete list of supported resources.');
   const selector = stringFlag(values, 'selector');
   if (selector !== undefined && targets.some((t) => t.name !== undefined)) throw new CliError(CliErrorCode.InvalidArgument, 'name cannot be provided when a selector is specified');
   const allNamespaces = values['all-namespaces'] === true;

@@ -107,7 +107,7 @@ export function optionsOf(values: Record<string, string | boolean | string[] | u
     labelColumns: labelColumnsOf(values),
     sortBy: sortBy === undefined ? undefined : parsePath(braced(sortBy).slice(1, -1).trim(), sortBy),
   };
-  if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'you must specify the type of resource to get, e.g. raftplane get pods (see --help)');
+  if (targets.length === 0) throw new CliError(CliErrorCode.InvalidArgument, 'You must specify the type of resource to get. Use "raftplane api-resources" for a complete list of supported resources.');
   const named = targets.some((t) => t.names !== undefined);
   if (named && options.labelSelector !== undefined) throw new CliError(CliErrorCode.InvalidArgument, 'name cannot be provided when a selector is specified');
   if (named && options.allNamespaces) throw new CliError(CliErrorCode.InvalidArgument, 'a resource cannot be retrieved by name across all namespaces');
