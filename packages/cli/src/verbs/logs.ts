@@ -1,6 +1,6 @@
-// `raftplane logs`: a container's output as kubectl logs prints it, from a pod or from one pod of
-// a Deployment, ReplicaSet, StatefulSet, DaemonSet or Job (kubectl's choice, said on stderr);
-// -f follows until interrupted.
+// `raftplane logs`: a container's output as kubectl logs prints it, from a pod, from one pod of
+// a Deployment, ReplicaSet, StatefulSet, DaemonSet or Job (kubectl's choice, said on stderr), or
+// from every pod -l selects; -f follows until interrupted, several streams at once line by line.
 
 import { isStatusError, labelSelectorObjectToString, resourceByName, type KubeObject, type LabelSelector, type Pod, type ResourceInfo } from '@raftplane/api';
 import { objectPath } from '@raftplane/client';
