@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The raftplane command: `raftplane <command> [flags]`: `master`, `scheduler` and
-// `controller-manager` (issue 7), `agent` and `proxy` (issue 8); issue 9 adds cluster and kubectl-like verbs.
+// The raftplane command: `raftplane <command> [flags]`: the server roles (`master`, `scheduler`,
+// `controller-manager`, `agent`, `proxy`), `cluster` for a local cluster, and kubectl-like verbs.
 // A bad command or flag is one line on stderr and exit code 1.
 
 import { randomBytes } from 'node:crypto';
@@ -24,11 +24,23 @@ commands:
   proxy                the service proxy, one per machine: ClusterIPs and NodePorts to ready endpoints
   cluster              a local cluster: up, down, status, kill|stop|start|pause|resume, logs, transfer-leader
 
+kubectl-like verbs (the cluster from .cluster/local-3/raftplane.json, --config, $RAFTPLANE_CONFIG or --server):
+  get, describe, events, logs, api-resources
+  apply, create, delete, scale, rollout, label, annotate, cordon, uncordon, drain
+
 raftplane <command> --help lists the command's flags with their defaults.`;
 
 /** client-go's default identity: the hostname, then something unique to this process. */
 function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(6).toString('hex')}`;
+}
+
+// A reader that went away (`raftplane get -w | head -1`) ends the output quietly, as for any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

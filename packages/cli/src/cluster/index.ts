@@ -13,12 +13,8 @@ export { ClusterError, ClusterErrorCode } from './errors.js';
 export const clusterWorkDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 export function runClusterCommand(argv: readonly string[]): Promise<number> {
-  // `raftplane cluster logs 1 | head`: a reader that goes away ends the output, not in a stack trace.
-  // What `up` started keeps running either way: every process is detached.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
+  // `raftplane cluster logs 1 | head`: main.ts ends the output quietly when the reader goes away;
+  // what `up` started keeps running either way: every process is detached.
   return runCluster(argv, {
     program: 'raftplane cluster',
     workDir: clusterWorkDir,
