@@ -242,19 +242,28 @@ class ServicePlan {
     const range = this.ranges.nodePort;
     const taken = await this.ports.load();
     const claimed = new Set<number>();
-    for (const [i, port] of (spec.ports ?? []).entries()) {
+    const ports = spec.ports ?? [];
+    // The ports asked for first, so that a port chosen for another port of the same Service can
+    // never be one this Service asks for further down its list.
+    for (const [i, port] of ports.entries()) {
       const asked = port.nodePort ?? 0;
       // The same nodePort on two ports of one Service (TCP and UDP of one number) is one claim.
-      if (asked !== 0 && (held.ports.has(asked) || claimed.has(asked))) continue;
-      if (asked !== 0 && (asked < range.min || asked > range.max)) {
+      if (asked === 0 || held.ports.has(asked) || claimed.has(asked)) continue;
+      if (asked < range.min || asked > range.max) {
         this.causes.push(invalid(`spec.ports[${i}].nodePort`, asked, `provided port is not in the valid range. The range of valid ports is ${range.min}-${range.max}`));
         continue;
       }
-      if (asked !== 0 && taken.has(String(asked))) {
+      if (taken.has(String(asked))) {
         this.causes.push(invalid(`spec.ports[${i}].nodePort`, asked, 'provided port is already allocated'));
         continue;
       }
-      const chosen = asked !== 0 ? asked : this.choosePort(taken);
+      taken.add(String(asked));
+      claimed.add(asked);
+      this.claim(nodePortClaimPrefix + asked);
+    }
+    for (const port of ports) {
+      if (port.nodePort) continue;
+      const chosen = this.choosePort(taken);
       if (chosen === null) return;
       taken.add(String(chosen));
       claimed.add(chosen);
