@@ -16,10 +16,11 @@ import { PLANT_STALE_READS_ENV, createKvService } from './kv-service.js';
 import { createLogger, type LogPosition } from './logger.js';
 import { Master } from './master.js';
 
-const usage = `usage: raftplane-master --config <cluster-config.json> --id <master id> [--log-level info]
+const usage = `usage: raftplane master --config <cluster-config.json> --id <master id> [--log-level info]
+       (the same as raftplane-master, this package's own bin)
 
-  --config     the cluster config (see cluster-configs/)
-  --id         which of its masters this process is
+  --config     the cluster config (see cluster-configs/; every setting in README.md, "Configuration") (required)
+  --id         which of its masters this process is (required)
   --log-level  trace | debug | info | warn | error (default info)`;
 
 async function main(): Promise<void> {
