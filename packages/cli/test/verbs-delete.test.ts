@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '@raftplane/api';
-import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+import { runVerbAgainst, startVerbCluster, until, type VerbCluster } from './support/verb-cluster.js';
 
 let cluster: VerbCluster;
 let dir: string;
@@ -24,15 +24,6 @@ const del = (argv: string[], options: { input?: string } = {}) => runVerbAgainst
 const configMaps = () => cluster.client.resource('configmaps', 'default');
 const replicaSets = () => cluster.client.resource('replicasets', 'default');
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function configMap(name: string, labels: Record<string, string> = {}): Promise<void> {
   await configMaps().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels } });

@@ -3,7 +3,7 @@
 // data) in kubectl's words, its overrides with their warnings, and pods deleted and waited for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '@raftplane/api';
-import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+import { runVerbAgainst, startVerbCluster, until, type VerbCluster } from './support/verb-cluster.js';
 
 let cluster: VerbCluster;
 
@@ -26,15 +26,6 @@ afterAll(async () => {
 const run = (verb: string, argv: string[]) => runVerbAgainst(cluster.server, verb, argv);
 const node = async (name: string) => (await cluster.client.resource('nodes').get(name)) as Node;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function podsOn(nodeName: string): Promise<Pod[]> {
   return (await cluster.client.resource('pods').list({ fieldSelector: `spec.nodeName=${nodeName}` })).items;

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, Node, Pod } from '@raftplane/api';
 import { runVerb } from '../src/verbs/index.js';
-import { runVerbAgainst, startVerbCluster, type VerbCluster } from './support/verb-cluster.js';
+import { runVerbAgainst, startVerbCluster, until, type VerbCluster } from './support/verb-cluster.js';
 
 let cluster: VerbCluster;
 
@@ -27,15 +27,6 @@ const run = (verb: string, argv: string[]) => runVerbAgainst(cluster.server, ver
 const deployments = () => cluster.client.resource('deployments', 'default');
 const pods = () => cluster.client.resource('pods', 'default');
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function createDeployment(name: string, replicas: number, image = 'busybox:1'): Promise<void> {
   await deployments().create({

@@ -92,3 +92,14 @@ export async function runVerbAgainst(server: string, verb: string, argv: readonl
   });
   return { code, stdout: out, stderr: err };
 }
+
+/** Polls `probe` every 50 ms until it returns a value (not undefined); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
