@@ -178,8 +178,10 @@ async function main(): Promise<void> {
     };
     stop.abort();
     await scheduling.catch(() => undefined);
-    // This cluster is done with; the failover trials get one of their own.
+    // This cluster is done with; the failover trials get one of their own. SIGTERM first: masters
+    // exit cleanly, so flags like --cpu-prof (RAFTPLANE_MASTER_NODE_ARGS) write their files.
     cleaned = true;
+    await Promise.all(cluster.control.ids().map((id) => cluster.control.stop(id)));
     await cluster.cleanup();
     const failover = await controllerFailoverTrials(trials);
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
