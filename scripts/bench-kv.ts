@@ -6,7 +6,7 @@
 // sequential puts from 1 client, puts from 64 clients, linearizable single-key ranges from 64
 // clients. Keep-alive connections through undici's Pool (Node's fetch costs the generator most of a
 // core; see ../shared/reference/etcd-baseline.md).
-// Usage: npm run bench:kv [-- --seconds 10 --targets raftplane,etcd]
+// Usage: npm run bench:kv [-- --seconds 10 --targets raftplane,etcd --workloads put1,put,range]
 // Prints a table with the ratio raftplane/etcd per row and, as its last line, one JSON object.
 // Exits 1 when a target failed (its error is in the table and the JSON), after measuring the others.
 
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'value-bytes': { type: 'string', default: '256' },
     keys: { type: 'string', default: '10000' },
     targets: { type: 'string', default: 'raftplane,etcd' },
+    workloads: { type: 'string', default: 'put1,put,range' },
     'timeout-ms': { type: 'string', default: '10000' },
   },
 });
@@ -45,11 +46,17 @@ interface Workload {
   readonly clients: number;
 }
 
-const workloads: readonly Workload[] = [
-  { name: 'put, 1 sequential client', kind: 'put', clients: 1 },
-  { name: `put, ${concurrency} concurrent clients`, kind: 'put', clients: concurrency },
-  { name: `linearizable range, ${concurrency} clients`, kind: 'range', clients: concurrency },
-];
+const allWorkloads: Readonly<Record<string, Workload>> = {
+  put1: { name: 'put, 1 sequential client', kind: 'put', clients: 1 },
+  put: { name: `put, ${concurrency} concurrent clients`, kind: 'put', clients: concurrency },
+  range: { name: `linearizable range, ${concurrency} clients`, kind: 'range', clients: concurrency },
+};
+// --workloads picks rows (to profile one alone, say); the default runs all three.
+const workloads: readonly Workload[] = values.workloads.split(',').map((w) => {
+  const workload = allWorkloads[w.trim()];
+  if (workload === undefined) throw new Error(`--workloads: unknown workload ${JSON.stringify(w)} (${Object.keys(allWorkloads).join(', ')})`);
+  return workload;
+});
 
 interface Row {
   readonly workload: string;

@@ -14,9 +14,10 @@
 // revision (which no reader of the visible state may ask for).
 
 import assert from 'node:assert/strict';
-import type { BatchOperation, Level } from 'level';
+import type { Level } from 'level';
 import { Packr } from 'msgpackr';
 import type { Snapshot } from '@raftplane/raft';
+import { writeBatch, type BatchWrite } from '@raftplane/storage';
 import { EMPTY_BYTES, equalBytes, plainView } from './bytes.js';
 import { decodeKvCommand } from './command-codec.js';
 import { KvError } from './errors.js';
@@ -48,7 +49,6 @@ export type Db = Level<string, any>;
 const kvSublevel = (db: Db) => db.sublevel<Uint8Array, Uint8Array>(KV_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' });
 const metaSublevel = (db: Db) => db.sublevel<string, Uint8Array>(KV_META_SUBLEVEL, { keyEncoding: 'utf8', valueEncoding: 'view' });
 type DbSnapshot = ReturnType<Db['snapshot']>;
-type BatchOp = BatchOperation<Db, Uint8Array | string, Uint8Array>;
 
 /** Bumped when the snapshot's layout changes. */
 export const SNAPSHOT_FORMAT = 1;
@@ -428,7 +428,7 @@ export class KvStore {
       assert.equal(revision.revision, ++expected, `kv store: revision ${revision.revision} written after ${expected - 1}`);
     }
     assert.equal(work.currentRevision, expected, `kv store: at revision ${work.currentRevision} after writing up to ${expected}`);
-    const ops: BatchOp[] = [];
+    const ops: BatchWrite[] = [];
     for (const r of batch.sweptRecords) ops.push({ type: 'del', sublevel: this.kv, key: revisionKey(r.main, r.sub) });
     for (const r of batch.records) ops.push({ type: 'put', sublevel: this.kv, key: revisionKey(r.main, r.sub), value: r.bytes });
     for (const [key, value] of batch.meta) {
@@ -438,7 +438,7 @@ export class KvStore {
     // Not synced: the entries are durable in the Raft log, and the next synced write of the same
     // LevelDB (the storage's next Ready) makes this one durable too; a batch lost in a crash is
     // lost with its applied index, and the entries are applied again (rule 4).
-    await this.db.batch(ops, { sync: false });
+    await writeBatch(this.db, ops, false);
   }
 
   private publish(revisions: readonly RevisionEvents[]): void {
@@ -632,7 +632,7 @@ export class KvStore {
     assert.ok(index > this.state.appliedIndex, `kv store: restoring index ${index} would move applied back from ${this.state.appliedIndex}`);
     const loaded = await loadState(meta, kv, `snapshot at index ${index}`);
     assert.equal(loaded.state.appliedIndex, index, `kv store: snapshot at index ${index} holds applied index ${loaded.state.appliedIndex}`);
-    const ops: BatchOp[] = [];
+    const ops: BatchWrite[] = [];
     for await (const key of this.kv.keys()) ops.push({ type: 'del', sublevel: this.kv, key });
     for await (const key of this.meta.keys()) ops.push({ type: 'del', sublevel: this.meta, key });
     for (const [key, value] of kv) ops.push({ type: 'put', sublevel: this.kv, key, value });
@@ -642,7 +642,7 @@ export class KvStore {
       done = resolve;
     });
     try {
-      await this.db.batch(ops, { sync: true });
+      await writeBatch(this.db, ops, true);
       this.adopt(loaded);
     } finally {
       this.restoring = null;

@@ -31,7 +31,7 @@ function describeRevision(revision: RevisionEvents): string[] {
 describe('subscribe and history', () => {
   it('publishes each revision once, in order, whole, after its batch — and history reads the same back', async () => {
     const published: RevisionEvents[] = [];
-    const batch = vi.spyOn(db, 'batch');
+    const batch = vi.spyOn(db as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> }, '_batch');
     store.subscribe((revision) => {
       // The batch is written and the state moved before anyone hears of it.
       expect(batch).toHaveBeenCalledTimes(1);
@@ -85,7 +85,7 @@ describe('subscribe and history', () => {
 
 describe('one batch per apply', () => {
   it('writes the data, the applied index and the revision of any number of commands in one unsynced batch; nothing for no commands', async () => {
-    const batch = vi.spyOn(db, 'batch');
+    const batch = vi.spyOn(db as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> }, '_batch');
     await applier.apply([put('a', '1'), put('b', '1'), null, { leaseGrant: { id: 1n, ttl: 5 } }, { deleteRange: deleteRequest('a') }]);
     expect(batch).toHaveBeenCalledTimes(1);
     expect((batch.mock.calls[0] as unknown[] | undefined)?.[1]).toEqual({ sync: false });
@@ -132,7 +132,7 @@ describe('snapshots', () => {
     const data = await job.data;
     expect(job.index).toBe(4);
     const fresh = await dir.openStore({}, await dir.sibling());
-    const batch = vi.spyOn(fresh.db, 'batch');
+    const batch = vi.spyOn(fresh.db as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> }, '_batch');
     await fresh.store.restore({ metadata: { index: 4, term: 3, confState: { voters: [1] } }, data });
     expect(batch).toHaveBeenCalledTimes(1);
     expect((batch.mock.calls[0] as unknown[] | undefined)?.[1]).toEqual({ sync: true });

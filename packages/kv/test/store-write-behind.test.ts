@@ -58,7 +58,7 @@ describe('applyAhead', () => {
   });
 
   it('writes batches in order, each after its writeAfter, and publishes their revisions in order', async () => {
-    const batch = vi.spyOn(db, 'batch');
+    const batch = vi.spyOn(db as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> }, '_batch');
     const published: number[] = [];
     store.subscribe((revision) => published.push(revision.revision));
     const first = gate();
@@ -109,7 +109,7 @@ describe('applyAhead', () => {
   });
 
   it('stops after a batch fails to reach the disk: its written and every later call reject', async () => {
-    vi.spyOn(db, 'batch').mockImplementationOnce((() => Promise.reject(new Error('disk full'))) as never);
+    vi.spyOn(db as unknown as { _batch: (ops: unknown[], options: unknown) => Promise<void> }, '_batch').mockImplementationOnce((() => Promise.reject(new Error('disk full'))) as never);
     const { written } = await applier.applyAhead([put('a', '1')], 0);
     await expect(written).rejects.toThrow('disk full');
     await expect(applier.applyAhead([put('b', '1')], 1)).rejects.toThrow('disk full');

@@ -53,6 +53,8 @@ export interface SchedulerOptions {
   readonly assumedPodTtlMs?: number;
   /** How often expired assumed pods are looked for. Default 1,000. */
   readonly assumedPodCheckMs?: number;
+  /** kube-scheduler's percentageOfNodesToScore (see SchedulingProfile); 0, the default: adaptive. */
+  readonly percentageOfNodesToScore?: number;
   /** Bindings written at once; the loop waits for one to finish past this. Default 64. */
   readonly bindsInFlightMax?: number;
   /** Event writes at once; past this, events are dropped and counted (eventsDropped). Default 256. */
@@ -128,6 +130,8 @@ export class Scheduler {
   private readonly binds = new Set<Promise<void>>();
   private readonly events = new Set<Promise<void>>();
   private readonly failedEvents = new Map<string, FailedEventMemory>();
+  /** Where the next filter pass starts in the sorted node list (kube-scheduler's nextStartNodeIndex). */
+  private nextStartNodeIndex = 0;
   private pods: Informer<Pod> | undefined;
   private services: Informer<Service> | undefined;
   private expiryTimer: TimerHandle | undefined;
@@ -144,7 +148,9 @@ export class Scheduler {
     this.clock = options.clock ?? systemClock;
     this.wallClockMs = options.wallClockMs ?? Date.now;
     this.logger = options.logger ?? silentLogger;
-    this.profile = { filters: options.filters ?? defaultFilters, scorers: options.scorers ?? defaultScorers, random: this.random };
+    const percentage = options.percentageOfNodesToScore ?? 0;
+    if (!Number.isInteger(percentage) || percentage < 0 || percentage > 100) throw invalidOption('percentageOfNodesToScore', `${percentage} must be an integer from 0 (adaptive) to 100`);
+    this.profile = { filters: options.filters ?? defaultFilters, scorers: options.scorers ?? defaultScorers, random: this.random, percentageOfNodesToScore: percentage };
     this.queue = new SchedulingQueue({
       clock: this.clock,
       backoffMsInitial: options.backoffMsInitial,
@@ -268,7 +274,9 @@ export class Scheduler {
     item.pod = pod;
     this.counters.attempts++;
     const ctx = newPodContext(pod, this.spreadGroupOf(pod));
-    const result = schedulePod(this.profile, ctx, this.cache.nodeInfos());
+    const nodes = this.cache.nodeInfos();
+    const result = schedulePod(this.profile, ctx, nodes, this.nextStartNodeIndex);
+    if (nodes.length > 0) this.nextStartNodeIndex = (this.nextStartNodeIndex + result.processed) % nodes.length;
     if (result.kind === 'unschedulable') {
       this.counters.unschedulable++;
       this.queue.addUnschedulable(item, cycle);

@@ -2,7 +2,7 @@
 // injected generator.
 
 import { describe, expect, test } from 'vitest';
-import { defaultFilters, defaultScorers, fitErrorMessage, newPodContext, schedulePod, selectHost, type SchedulingProfile } from '../src/index.js';
+import { Scheduler, defaultFilters, defaultScorers, feasibleNodesToFind, fitErrorMessage, newPodContext, schedulePod, selectHost, type SchedulingProfile } from '../src/index.js';
 import { makeNode, makePod, nodeInfoWith, seededRandom } from './fixtures.js';
 
 const profile = (random: () => number = () => 0): SchedulingProfile => ({ filters: defaultFilters, scorers: defaultScorers, random });
@@ -68,5 +68,50 @@ describe('schedulePod', () => {
     expect(new Set(first).size).toBeGreaterThan(1);
     expect(selectHost([5, 9, 9, 1], () => 0)).toBe(1);
     expect(selectHost([5, 9, 9, 1], () => 0.99)).toBe(2);
+  });
+});
+
+describe('percentageOfNodesToScore (kube-scheduler numFeasibleNodesToFind)', () => {
+  test('adaptive: every node under 100, then 50% less 1% per 125 nodes, at least 5% and never under 100', () => {
+    expect(feasibleNodesToFind(0)).toBe(0);
+    expect(feasibleNodesToFind(99)).toBe(99);
+    expect(feasibleNodesToFind(100)).toBe(100); // 50% of 100 is 50, raised to the minimum
+    expect(feasibleNodesToFind(200)).toBe(100); // 49%: 98, raised to 100
+    expect(feasibleNodesToFind(1000)).toBe(420); // 42%
+    expect(feasibleNodesToFind(5000)).toBe(500); // 10%
+    expect(feasibleNodesToFind(10_000)).toBe(500); // 50 - 80 < 5: 5%
+    expect(feasibleNodesToFind(1000, 100)).toBe(1000);
+    expect(feasibleNodesToFind(1000, 20)).toBe(200);
+    expect(feasibleNodesToFind(1000, 1)).toBe(100);
+  });
+
+  const many = (count: number) => Array.from({ length: count }, (_, i) => nodeInfoWith(makeNode(`n-${String(i).padStart(4, '0')}`)));
+
+  test('stops once enough feasible nodes are found, starting at the given index and wrapping around', () => {
+    const nodes = many(1000);
+    const result = schedulePod(profile(), newPodContext(makePod('p', { cpu: '100m' })), nodes, 900);
+    expect(result).toMatchObject({ kind: 'scheduled', feasibleCount: 420, processed: 420 });
+    // Looked at n-0900..n-0999 then n-0000..n-0319: the choice is among those.
+    const chosen = result.kind === 'scheduled' ? Number(result.nodeName.slice(2)) : -1;
+    expect(chosen >= 900 || chosen < 320).toBe(true);
+  });
+
+  test('infeasible nodes do not count toward the feasible ones wanted: the pass goes on past them', () => {
+    const nodes = many(1000);
+    // The first 700 from the start are too small.
+    for (let i = 0; i < 700; i++) nodes[i] = nodeInfoWith(makeNode(`n-${String(i).padStart(4, '0')}`, { cpu: '1' }));
+    const result = schedulePod(profile(), newPodContext(makePod('p', { cpu: '2' })), nodes, 0);
+    expect(result).toMatchObject({ kind: 'scheduled', feasibleCount: 300, processed: 1000 });
+  });
+
+  test('a pod that fits nowhere is checked against every node, and the message counts them all', () => {
+    const nodes = many(300).map((n, i) => nodeInfoWith(makeNode(`n-${i}`, { cpu: '1' })));
+    const result = schedulePod(profile(), newPodContext(makePod('p', { cpu: '2' })), nodes, 123);
+    expect(result).toMatchObject({ kind: 'unschedulable', message: '0/300 nodes are available: 300 Insufficient cpu.', processed: 300 });
+  });
+
+  test('the Scheduler refuses a percentage outside 0..100, naming the option', () => {
+    expect(() => new Scheduler({ client: {} as never, random: () => 0, percentageOfNodesToScore: 101 })).toThrow(/percentageOfNodesToScore/);
+    expect(() => new Scheduler({ client: {} as never, random: () => 0, percentageOfNodesToScore: -1 })).toThrow(/percentageOfNodesToScore/);
   });
 });

@@ -9,3 +9,4 @@ export {
   SNAPSHOT_CHUNK_BYTES_MAX,
   SNAPSHOT_DATA_BYTES_MAX,
 } from './codec.js';
+export { writeBatch, type BatchSublevel, type BatchWrite } from './batch-writer.js';

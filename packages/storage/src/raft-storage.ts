@@ -8,7 +8,6 @@
 
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import type { BatchOperation } from 'level';
 import {
   EMPTY_BYTES,
   EMPTY_HARD_STATE,
@@ -36,6 +35,7 @@ import {
   type LogPosition,
   type PositionKey,
 } from './codec.js';
+import { writeBatch, type BatchWrite } from './batch-writer.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import { loadDurableState, logSublevel, metaSublevel, type Db, type DurableState, type LogSublevel, type MetaSublevel } from './load.js';
 import { boundsProblem, describeProblem, entryProblem, logEntryRecord, type DurableBounds } from './verify.js';
@@ -76,7 +76,7 @@ export interface StorageStats {
   readonly bytesWritten: number;
 }
 
-type Op = BatchOperation<Db, Uint8Array | string, Uint8Array>;
+type Op = BatchWrite;
 
 const OPTION_NAMES: ReadonlySet<string> = new Set(['db', 'dataDir', 'bootstrapConfState']);
 const ZERO_POSITION: LogPosition = Object.freeze({ index: 0, term: 0 });
@@ -419,7 +419,7 @@ export class RaftStorage implements Storage {
       if (op.type === 'put') bytes += op.value.byteLength;
     }
     try {
-      await this.db.batch<Uint8Array | string, Uint8Array>(ops, { sync });
+      await writeBatch(this.db, ops, sync);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const why = `${what}: LevelDB batch of ${ops.length} operations failed: ${message}`;

@@ -98,11 +98,15 @@ export interface BatchCall {
   readonly sync: unknown;
 }
 
-/** Records every batch written through `db` from now on: how many operations, and the `sync` option. */
+/**
+ * Records every batch written to `db` from now on: how many operations, and the `sync` option.
+ * It watches classic-level's _batch(), which both db.batch() and the storage's writeBatch() end in.
+ */
 export function recordBatches(db: Db): BatchCall[] {
   const calls: BatchCall[] = [];
-  const batch = db.batch.bind(db) as (operations: unknown[], options?: { sync?: unknown }) => Promise<void>;
-  Object.defineProperty(db, 'batch', {
+  const native = db as unknown as { _batch: (operations: unknown[], options?: { sync?: unknown }) => Promise<void> };
+  const batch = native._batch.bind(db);
+  Object.defineProperty(db, '_batch', {
     configurable: true,
     value: (operations: unknown[], options?: { sync?: unknown }) => {
       calls.push({ operations: operations.length, sync: options?.sync });
