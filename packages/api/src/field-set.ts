@@ -11,6 +11,21 @@ import { patchStrategiesFor, type FieldPatchStrategy } from './patch-strategies.
 export type PathElement = string;
 export type FieldPath = readonly PathElement[];
 
+/**
+ * The Map key of a path: each element after a NUL. Elements hold no NUL but in a field name that
+ * has one (keys and values are JSON-encoded, which escapes it); such paths are keyed by their JSON
+ * behind a \u0001, which no NUL-joined key starts with, so two different paths never share a key.
+ * (Cheaper than JSON.stringify of every path, which managed fields do on every write.)
+ */
+function pathKey(path: FieldPath): string {
+  let key = '';
+  for (const element of path) {
+    if (element.includes('\u0000')) return `\u0001${JSON.stringify(path)}`;
+    key += `\u0000${element}`;
+  }
+  return key;
+}
+
 /** A set of field paths; paths are compared by their encoded elements. */
 export class FieldSet {
   private readonly paths = new Map<string, FieldPath>();
@@ -20,13 +35,17 @@ export class FieldSet {
   }
 
   add(path: FieldPath): void {
-    this.paths.set(JSON.stringify(path), [...path]);
+    this.paths.set(pathKey(path), [...path]);
+  }
+  /** add() of a path array the caller hands over and never changes again: no copy. */
+  addOwned(path: FieldPath): void {
+    this.paths.set(pathKey(path), path);
   }
   delete(path: FieldPath): void {
-    this.paths.delete(JSON.stringify(path));
+    this.paths.delete(pathKey(path));
   }
   has(path: FieldPath): boolean {
-    return this.paths.has(JSON.stringify(path));
+    return this.paths.has(pathKey(path));
   }
   get size(): number {
     return this.paths.size;
@@ -34,21 +53,33 @@ export class FieldSet {
   [Symbol.iterator](): IterableIterator<FieldPath> {
     return this.paths.values();
   }
+  // The set operations copy keyed entries as they are: no path is keyed twice.
+  private static of(entries: Iterable<[string, FieldPath]>): FieldSet {
+    const set = new FieldSet();
+    for (const [key, path] of entries) set.paths.set(key, path);
+    return set;
+  }
   union(other: FieldSet): FieldSet {
-    return new FieldSet([...this, ...other]);
+    return FieldSet.of([...this.paths, ...other.paths]);
   }
   difference(other: FieldSet): FieldSet {
-    return new FieldSet([...this].filter((path) => !other.has(path)));
+    return FieldSet.of([...this.paths].filter(([key]) => !other.paths.has(key)));
   }
   intersection(other: FieldSet): FieldSet {
-    return new FieldSet([...this].filter((path) => other.has(path)));
+    return FieldSet.of([...this.paths].filter(([key]) => other.paths.has(key)));
+  }
+  /** The members `keep` says yes to. */
+  filter(keep: (path: FieldPath) => boolean): FieldSet {
+    return FieldSet.of([...this.paths].filter(([, path]) => keep(path)));
   }
   /** Whether some member lies strictly below `path`. */
   hasDescendantOf(path: FieldPath): boolean {
     return [...this].some((member) => member.length > path.length && path.every((element, index) => member[index] === element));
   }
   equals(other: FieldSet): boolean {
-    return this.size === other.size && [...this].every((path) => other.has(path));
+    if (this.size !== other.size) return false;
+    for (const key of this.paths.keys()) if (!other.paths.has(key)) return false;
+    return true;
   }
 }
 
@@ -74,42 +105,43 @@ export function managedFieldSetOf(object: JsonObject, kind: string, mode: FieldS
     if (strippedTop.has(key)) continue;
     if (key === 'metadata' && isJsonObject(value)) {
       for (const [metaKey, metaValue] of Object.entries(value)) {
-        if (!strippedMetadata.has(metaKey)) walk(metaValue, [fieldElement('metadata'), fieldElement(metaKey)], ['metadata', metaKey], strategies, mode, set);
+        if (!strippedMetadata.has(metaKey)) walk(metaValue, [fieldElement('metadata'), fieldElement(metaKey)], `metadata.${metaKey}`, metaKey, strategies, mode, set);
       }
     } else {
-      walk(value, [fieldElement(key)], [key], strategies, mode, set);
+      walk(value, [fieldElement(key)], key, key, strategies, mode, set);
     }
   }
   return set;
 }
 
-function walk(value: JsonValue, path: FieldPath, names: readonly string[], strategies: ReadonlyMap<string, FieldPatchStrategy>, mode: FieldSetMode, set: FieldSet): void {
-  const strategy = strategies.get(names.join('.'));
+/** `dotted`: the field names down to `value` joined by dots (the strategy table's key); `name`: the last of them. */
+function walk(value: JsonValue, path: FieldPath, dotted: string, name: string, strategies: ReadonlyMap<string, FieldPatchStrategy>, mode: FieldSetMode, set: FieldSet): void {
+  const strategy = strategies.get(dotted);
   if (isJsonObject(value) && strategy?.strategy !== 'replace') {
     const entries = Object.entries(value);
-    if (entries.length === 0 || (mode === 'update' && mapTypedFields.has(names.at(-1) ?? ''))) set.add(path);
-    for (const [key, member] of entries) walk(member, [...path, fieldElement(key)], [...names, key], strategies, mode, set);
+    if (entries.length === 0 || (mode === 'update' && mapTypedFields.has(name))) set.addOwned(path);
+    for (const [key, member] of entries) walk(member, [...path, fieldElement(key)], `${dotted}.${key}`, key, strategies, mode, set);
     return;
   }
   if (Array.isArray(value) && strategy?.strategy === 'merge') {
     const { mergeKey } = strategy;
     for (const item of value) {
       if (mergeKey === undefined) {
-        set.add([...path, valueElement(item)]);
+        set.addOwned([...path, valueElement(item)]);
       } else if (isJsonObject(item) && getOwn(item, mergeKey) !== undefined) {
         const itemPath = [...path, keyElement(mergeKey, getOwn(item, mergeKey) ?? null)];
-        set.add(itemPath);
-        for (const [key, member] of Object.entries(item)) walk(member, [...itemPath, fieldElement(key)], [...names, key], strategies, mode, set);
+        set.addOwned(itemPath);
+        for (const [key, member] of Object.entries(item)) walk(member, [...itemPath, fieldElement(key)], `${dotted}.${key}`, key, strategies, mode, set);
       } else {
         // An item without its key cannot be addressed: own the list whole.
-        set.add(path);
+        set.addOwned(path);
         return;
       }
     }
-    if (value.length === 0) set.add(path);
+    if (value.length === 0) set.addOwned(path);
     return;
   }
-  set.add(path);
+  set.addOwned(path);
 }
 
 /** Encodes a set as a FieldsV1 object, as it appears in `managedFields[].fieldsV1`. */

@@ -116,7 +116,7 @@ export function recordUpdate(previous: object | null, next: object, manager: str
   const beforeFields = managedFieldSetOf(before, kind, 'update');
   const afterFields = managedFieldSetOf(after, kind, 'update');
   const removed = beforeFields.difference(afterFields);
-  const changed = new FieldSet([...afterFields].filter((path) => !beforeFields.has(path) || valueChanged(valueAtPath(before, path), valueAtPath(after, path))));
+  const changed = afterFields.filter((path) => !beforeFields.has(path) || valueChanged(valueAtPath(before, path), valueAtPath(after, path)));
 
   const entries = previous === null ? [] : readManagedFields(asObject(previous, 'the previous object'));
   const isOwnUpdate = (entry: ManagerEntry) => entry.manager === manager && entry.operation === 'Update' && entry.subresource === undefined;

@@ -241,3 +241,34 @@ describe('applyServerSide', () => {
     );
   });
 });
+
+describe('FieldSet', () => {
+  it('never takes two different paths for one, whatever their elements hold (NUL, empty)', () => {
+    const tricky = [[], [''], ['', ''], ['f:a', 'f:b'], ['f:a\u0000f:b'], ['f:a\u0000', 'f:b'], ['f:a', '\u0000f:b'], ['\u0001'], ['\u0001', '']];
+    const set = new FieldSet(tricky);
+    expect(set.size).toBe(tricky.length);
+    for (const path of tricky) expect(set.has(path)).toBe(true);
+    expect(set.has(['f:a', 'f:b', ''])).toBe(false);
+    expect([...set.difference(new FieldSet([['f:a', 'f:b']]))]).toHaveLength(tricky.length - 1);
+  });
+
+  it('union, difference, intersection, filter and equals agree with a model over arbitrary paths', () => {
+    const element = fc.oneof(fc.constantFrom('f:a', 'f:b', '.', '', '\u0000', 'f:\u0000x', 'k:{"name":"c"}'), fc.string({ maxLength: 3 }));
+    const paths = fc.array(fc.array(element, { maxLength: 3 }), { maxLength: 8 });
+    fc.assert(
+      fc.property(paths, paths, (a, b) => {
+        const key = (p: readonly string[]) => JSON.stringify(p);
+        const sa = new Set(a.map(key));
+        const sb = new Set(b.map(key));
+        const keys = (set: FieldSet) => [...set].map(key).sort();
+        const x = new FieldSet(a);
+        const y = new FieldSet(b);
+        expect(keys(x.union(y))).toEqual([...new Set([...sa, ...sb])].sort());
+        expect(keys(x.difference(y))).toEqual([...sa].filter((k) => !sb.has(k)).sort());
+        expect(keys(x.intersection(y))).toEqual([...sa].filter((k) => sb.has(k)).sort());
+        expect(keys(x.filter((p) => p.length === 1))).toEqual([...sa].filter((k) => (JSON.parse(k) as string[]).length === 1).sort());
+        expect(x.equals(y)).toBe(sa.size === sb.size && [...sa].every((k) => sb.has(k)));
+      }),
+    );
+  });
+});
