@@ -44,8 +44,22 @@ export class InProcessTransport implements Transport {
       });
       if (result.type === 'watch') throw new Error(`in-process request ${request.method} ${request.path} was answered with a watch: use watch()`);
       if (result.type === 'proxy') throw new Error(`in-process request ${request.method} ${request.path} is proxied to ${result.url}: it is served over HTTP only`);
-      // A copy: the caller owns what it gets, as it would after JSON over a socket.
-      return { status: result.status, headers: {}, body: result.body === undefined ? undefined : structuredClone(result.body) };
+      // A copy: the caller owns what it gets, as it would after JSON over a socket. Made when the
+      // body is first read: many callers (an event's create, a binding) never read it.
+      const answer = result.body;
+      let copy: unknown;
+      let copied = answer === undefined;
+      return {
+        status: result.status,
+        headers: {},
+        get body(): unknown {
+          if (!copied) {
+            copy = structuredClone(answer);
+            copied = true;
+          }
+          return copy;
+        },
+      };
     } catch (error) {
       if (isStatusError(error)) return statusResponse(error.status);
       throw error;

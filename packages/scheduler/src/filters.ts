@@ -29,6 +29,11 @@ export type FilterFn = (ctx: PodContext, node: NodeInfo) => readonly string[];
 export interface Filter {
   readonly name: string;
   readonly filter: FilterFn;
+  /**
+   * The framework's PreFilter Skip: true when this filter cannot reject any node for this pod,
+   * so the pass leaves it out (the answer is the same, without a call per node).
+   */
+  readonly skip?: (ctx: PodContext) => boolean;
 }
 
 const fits: readonly string[] = Object.freeze([]);
@@ -92,12 +97,21 @@ export const nodeResourcesFit: FilterFn = (ctx, node) => {
 export const defaultFilters: readonly Filter[] = Object.freeze([
   { name: 'NodeReady', filter: nodeReady },
   { name: 'NodeUnschedulable', filter: nodeUnschedulable },
-  { name: 'NodeName', filter: nodeName },
+  { name: 'NodeName', filter: nodeName, skip: (ctx) => !ctx.pod.spec?.nodeName },
   { name: 'TaintToleration', filter: taintToleration },
-  { name: 'NodeAffinity', filter: nodeAffinity },
-  { name: 'NodePorts', filter: nodePorts },
+  {
+    name: 'NodeAffinity',
+    filter: nodeAffinity,
+    skip: (ctx) => Object.keys(ctx.pod.spec?.nodeSelector ?? {}).length === 0 && ctx.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution === undefined,
+  },
+  { name: 'NodePorts', filter: nodePorts, skip: (ctx) => ctx.hostPorts.length === 0 },
   { name: 'NodeResourcesFit', filter: nodeResourcesFit },
 ]);
+
+/** The filters that can reject a node for this pod, in order (PreFilter: the others are skipped). */
+export function filtersFor(filters: readonly Filter[], ctx: PodContext): readonly Filter[] {
+  return filters.filter((f) => f.skip?.(ctx) !== true);
+}
 
 /** Runs the filters on one node; the reasons of the first that rejects it, or empty when it fits. */
 export function runFilters(filters: readonly Filter[], ctx: PodContext, node: NodeInfo): readonly string[] {

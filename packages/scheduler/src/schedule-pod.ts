@@ -5,7 +5,7 @@
 // so that every node gets its turn. Pure: the same pod, nodes, start and random numbers always
 // give the same answer.
 
-import { runFilters, type Filter } from './filters.js';
+import { filtersFor, runFilters, type Filter } from './filters.js';
 import { fitErrorMessage, noNodesAvailableMessage } from './fit-error.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodContext } from './pod-context.js';
@@ -50,13 +50,14 @@ export function schedulePod(profile: SchedulingProfile, ctx: PodContext, nodes: 
   const count = nodes.length;
   if (count === 0) return { kind: 'unschedulable', message: noNodesAvailableMessage, reasonCounts: new Map(), processed: 0 };
   const wanted = feasibleNodesToFind(count, profile.percentageOfNodesToScore);
+  const filters = filtersFor(profile.filters, ctx);
   const feasible: NodeInfo[] = [];
   const reasonCounts = new Map<string, number>();
   let processed = 0;
   while (processed < count && feasible.length < wanted) {
     const node = nodes[(start + processed) % count] as NodeInfo;
     processed++;
-    const reasons = runFilters(profile.filters, ctx, node);
+    const reasons = runFilters(filters, ctx, node);
     if (reasons.length === 0) feasible.push(node);
     // A reason counts once per node, however many of its filters would repeat it.
     else for (const reason of new Set(reasons)) reasonCounts.set(reason, (reasonCounts.get(reason) ?? 0) + 1);

@@ -15,6 +15,11 @@ export interface Scorer {
   score(ctx: PodContext, node: NodeInfo): number;
   /** Maps the raw scores of every feasible node (in place) onto 0–100. */
   normalize?(scores: number[]): void;
+  /**
+   * The framework's PreScore Skip: the (normalized) score every node gets for this pod when it is
+   * the same for all, so no node need be scored; undefined when nodes may differ.
+   */
+  uniform?(ctx: PodContext): number | undefined;
 }
 
 /** (capacity - requested) * 100 / capacity, 0 when over or nothing offered (leastRequestedScore). */
@@ -75,6 +80,8 @@ export const selectorSpread: Scorer = {
     return count;
   },
   normalize: (scores) => defaultNormalize(scores, true),
+  // No group: every raw count is 0, which normalizes (reversed) to the maximum everywhere.
+  uniform: (ctx) => (ctx.spreadGroup === undefined ? maxNodeScore : undefined),
 };
 
 /** NodeAffinity score: the weights of the preferred terms the node matches, scaled so the best is 100. */
@@ -82,6 +89,8 @@ export const preferredNodeAffinity: Scorer = {
   name: 'NodeAffinity',
   score: (ctx, node) => preferredAffinityWeight(ctx.pod, node.node),
   normalize: (scores) => defaultNormalize(scores, false),
+  // No preferred terms: every weight is 0, which normalizes to 0.
+  uniform: (ctx) => ((ctx.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) === 0 ? 0 : undefined),
 };
 
 /** TaintToleration score: fewer untolerated PreferNoSchedule taints is better. */
@@ -115,6 +124,11 @@ export function scoreNodes(scorers: readonly WeightedScorer[], ctx: PodContext, 
   const scores = new Array<number>(nodes.length);
   for (const { scorer, weight } of scorers) {
     if (weight === 0) continue;
+    const same = scorer.uniform?.(ctx);
+    if (same !== undefined) {
+      for (let i = 0; i < nodes.length; i++) totals[i] = (totals[i] as number) + weight * same;
+      continue;
+    }
     for (let i = 0; i < nodes.length; i++) scores[i] = scorer.score(ctx, nodes[i] as NodeInfo);
     scorer.normalize?.(scores);
     for (let i = 0; i < nodes.length; i++) totals[i] = (totals[i] as number) + weight * (scores[i] as number);

@@ -2,7 +2,8 @@
 // injected generator.
 
 import { describe, expect, test } from 'vitest';
-import { Scheduler, defaultFilters, defaultScorers, feasibleNodesToFind, fitErrorMessage, newPodContext, schedulePod, selectHost, type SchedulingProfile } from '../src/index.js';
+import fc from 'fast-check';
+import { Scheduler, defaultFilters, defaultScorers, feasibleNodesToFind, filtersFor, fitErrorMessage, newPodContext, schedulePod, selectHost, type SchedulingProfile } from '../src/index.js';
 import { makeNode, makePod, nodeInfoWith, seededRandom } from './fixtures.js';
 
 const profile = (random: () => number = () => 0): SchedulingProfile => ({ filters: defaultFilters, scorers: defaultScorers, random });
@@ -113,5 +114,66 @@ describe('percentageOfNodesToScore (kube-scheduler numFeasibleNodesToFind)', () 
   test('the Scheduler refuses a percentage outside 0..100, naming the option', () => {
     expect(() => new Scheduler({ client: {} as never, random: () => 0, percentageOfNodesToScore: 101 })).toThrow(/percentageOfNodesToScore/);
     expect(() => new Scheduler({ client: {} as never, random: () => 0, percentageOfNodesToScore: -1 })).toThrow(/percentageOfNodesToScore/);
+  });
+});
+
+describe('PreFilter and PreScore Skip', () => {
+  // The skips only save calls: with them stripped, every decision must come out the same.
+  const unskipped: SchedulingProfile = {
+    filters: defaultFilters.map(({ name, filter }) => ({ name, filter })),
+    scorers: defaultScorers.map(({ scorer, weight }) => ({ weight, scorer: { name: scorer.name, score: scorer.score.bind(scorer), ...(scorer.normalize ? { normalize: scorer.normalize.bind(scorer) } : {}) } })),
+    random: () => 0,
+  };
+
+  test('filters that cannot reject any node for a pod are left out; scorers that score all nodes alike are not called', () => {
+    const pod = makePod('p', { cpu: '100m' });
+    const ctx = newPodContext(pod);
+    expect(filtersFor(defaultFilters, ctx).map((f) => f.name)).toEqual(['NodeReady', 'NodeUnschedulable', 'TaintToleration', 'NodeResourcesFit']);
+    const picky = newPodContext(makePod('q', { nodeName: 'a', nodeSelector: { zone: 'a' }, hostPorts: [80] }));
+    expect(filtersFor(defaultFilters, picky).map((f) => f.name)).toEqual(defaultFilters.map((f) => f.name));
+  });
+
+  test('decisions and messages are the same with and without the skips (property)', () => {
+    const nodeArb = fc.record({
+      cpu: fc.constantFrom('1', '2', '4'),
+      zone: fc.constantFrom('a', 'b'),
+      tainted: fc.boolean(),
+      prefer: fc.boolean(),
+      unschedulable: fc.boolean(),
+      ready: fc.constantFrom<'True' | 'False'>('True', 'True', 'False'),
+      port: fc.boolean(),
+    });
+    const podArb = fc.record({
+      cpu: fc.constantFrom('100m', '1500m', '3'),
+      selector: fc.boolean(),
+      nodeName: fc.boolean(),
+      hostPort: fc.boolean(),
+      tolerate: fc.boolean(),
+      owner: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 8 }), podArb, fc.nat(20), (nodeInputs, p, start) => {
+        const nodes = nodeInputs.map((n, i) => {
+          const taints = [
+            ...(n.tainted ? [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' as const }] : []),
+            ...(n.prefer ? [{ key: 'soft', value: 'y', effect: 'PreferNoSchedule' as const }] : []),
+          ];
+          const node = makeNode(`n${i}`, { cpu: n.cpu, labels: { zone: n.zone }, taints, unschedulable: n.unschedulable, ready: n.ready });
+          const others = n.port ? [makePod(`x${i}`, { nodeName: `n${i}`, hostPorts: [80], ownerUid: 'rs-1' })] : [makePod(`y${i}`, { nodeName: `n${i}`, ownerUid: 'rs-1' })];
+          return nodeInfoWith(node, ...others);
+        });
+        const pod = makePod('p', {
+          cpu: p.cpu,
+          nodeSelector: p.selector ? { zone: 'a' } : undefined,
+          nodeName: p.nodeName ? 'n0' : undefined,
+          hostPorts: p.hostPort ? [80] : undefined,
+          tolerations: p.tolerate ? [{ key: 'dedicated', operator: 'Exists' }] : undefined,
+          ownerUid: p.owner ? 'rs-1' : undefined,
+        });
+        const group = p.owner ? (other: typeof pod) => other.metadata.ownerReferences?.[0]?.uid === 'rs-1' : undefined;
+        const ctx = newPodContext(pod, group);
+        expect(schedulePod(profile(), ctx, nodes, start)).toEqual(schedulePod(unskipped, ctx, nodes, start));
+      }),
+    );
   });
 });
