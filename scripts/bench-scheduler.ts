@@ -1,11 +1,13 @@
 // Benchmark: the scheduler against a throwaway three-master cluster (issue 7). N simulated nodes
 // (Node objects with capacity and a Ready condition; nothing runs), then M pods created in a
-// burst through the API from 32 clients; the scheduler runs in this process as a standalone
-// scheduler would (HTTP client, informers over WebSocket). Prints pods bound per second from the
-// burst's start to the last binding seen, p50/p99 time from a pod's create to its binding (both
-// seen here), and the leader's peak resident memory. Then, on a fresh cluster whose leader runs
+// burst through the API from 32 clients. The scheduler runs where the shipped configs run it,
+// inside the leader master (--scheduler in-master, the default; in-process client), or in this
+// process as a standalone scheduler would (--scheduler standalone: HTTP client, informers over
+// WebSocket). Prints pods bound per second from the burst's start to the last binding seen,
+// p50/p99 time from a pod's create to its binding (both seen here), how many Scheduled events
+// were written, and the leader's peak resident memory. Then, on a fresh cluster whose leader runs
 // the controllers, N trials of controller failover: leader SIGKILL → the new leader's first write.
-// Usage: npm run bench:scheduler [-- --nodes 1000 --pods 10000 --clients 32 --failover-trials 5]
+// Usage: npm run bench:scheduler [-- --nodes 1000 --pods 10000 --clients 32 --scheduler in-master --failover-trials 5]
 // Prints a table and, as its last line, one JSON object with the figures.
 
 import { readFile } from 'node:fs/promises';
@@ -22,8 +24,11 @@ const { values } = parseArgs({
     pods: { type: 'string', default: '10000' },
     clients: { type: 'string', default: '32' },
     'failover-trials': { type: 'string', default: '5' },
+    scheduler: { type: 'string', default: 'in-master' },
   },
 });
+const placement = values.scheduler;
+if (placement !== 'in-master' && placement !== 'standalone') throw new Error(`--scheduler must be in-master or standalone, got ${JSON.stringify(placement)}`);
 const trials = Number(values['failover-trials']);
 const nodeCount = Number(values.nodes);
 const podCount = Number(values.pods);
@@ -97,9 +102,9 @@ async function controllerFailoverTrials(trials: number): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  // The scheduler under test runs here, as a standalone one: none inside the masters.
+  // The scheduler under test runs inside the leader or here (--scheduler); controllers nowhere.
   let cleaned = false;
-  const cluster = await tempCluster({ masters: 3, components: { scheduler: false, controllerManager: false }, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
+  const cluster = await tempCluster({ masters: 3, components: { scheduler: placement === 'in-master', controllerManager: false }, snapshot: { entriesMax: 100_000 }, apiserver: { inflightPerUserMax: 10_000, inflightMax: 20_000 } });
   const stop = new AbortController();
   try {
     await cluster.startAll();
@@ -137,8 +142,8 @@ async function main(): Promise<void> {
     watcher.addHandler({ onAdd: seeBinding, onUpdate: (_old, pod) => seeBinding(pod) });
     void watcher.run(stop.signal);
     await watcher.waitForSync(stop.signal);
-    const scheduler = new Scheduler({ client, random: Math.random });
-    const scheduling = scheduler.run(stop.signal);
+    const scheduler = placement === 'standalone' ? new Scheduler({ client, random: Math.random }) : null;
+    const scheduling = scheduler?.run(stop.signal) ?? Promise.resolve();
     await new Promise((r) => setTimeout(r, 1_000)); // its informers sync
 
     const burstStart = performance.now();
@@ -163,6 +168,18 @@ async function main(): Promise<void> {
     while (boundAt.size < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const lastBinding = Math.max(...boundAt.values());
     const latencies = [...boundAt].map(([name, at]) => at - (createdAt.get(name) ?? at)).sort((a, b) => a - b);
+    // The scheduler writes a Scheduled event per pod after its binding, in the background (and,
+    // like client-go's recorder, drops what does not fit its in-flight bound): count what landed.
+    const events = client.resource('events', 'default');
+    let scheduledEvents = -1;
+    for (let unchangedPolls = 0, waited = 0; unchangedPolls < 2 && waited < 30; waited++) {
+      const items = (await events.list()).items as { reason?: string }[];
+      const count = items.filter((e) => e.reason === 'Scheduled').length;
+      unchangedPolls = count === scheduledEvents ? unchangedPolls + 1 : 0;
+      scheduledEvents = count;
+      if (count >= boundAt.size) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     const leaderPid = (await cluster.control.pid(leaderId)) ?? 0;
     const figures = {
       nodes: nodeCount,
@@ -173,8 +190,10 @@ async function main(): Promise<void> {
       podsBoundPerSecond: boundAt.size / ((lastBinding - burstStart) / 1000),
       createToBindP50Ms: percentile(latencies, 50),
       createToBindP99Ms: percentile(latencies, 99),
+      scheduledEvents,
       leaderPeakRssMiB: await peakRssMiB(leaderPid),
-      scheduler: scheduler.stats(),
+      schedulerPlacement: placement,
+      scheduler: scheduler?.stats() ?? null,
     };
     stop.abort();
     await scheduling.catch(() => undefined);
@@ -187,11 +206,13 @@ async function main(): Promise<void> {
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     const rows = [
       ['figure', 'value'],
+      ['scheduler', placement === 'in-master' ? 'inside the leader master (in-process client)' : 'standalone, in this process (HTTP, WebSocket informers)'],
       ['nodes / pods', `${nodeCount} / ${podCount} (${failed} creates failed)`],
       ['pods bound', `${figures.bound}`],
       ['pods bound per second (burst start → last binding)', f(figures.podsBoundPerSecond, 0)],
       ['create → binding p50 / p99', `${f(figures.createToBindP50Ms, 0)} / ${f(figures.createToBindP99Ms, 0)} ms`],
       ['burst of creates took', `${f(figures.burstSeconds, 2)} s`],
+      ['Scheduled events written', `${figures.scheduledEvents}`],
       ['leader peak RSS', `${f(figures.leaderPeakRssMiB, 0)} MiB`],
       [`controller failover (${trials} trials: SIGKILL → new leader scales)`, `${failover.map((t) => f(t, 0)).join(', ')} ms (max ${f(Math.max(...failover), 0)})`],
     ];
