@@ -40,6 +40,7 @@ import {
   type RevisionRecord,
 } from './records.js';
 import { MvccState } from './state.js';
+import { encodeSnapshotData } from './snapshot-encoder.js';
 import { sweepKeys, trimTimes, type SweepCursor } from './sweep.js';
 import type { ClientSession, Event, KeyValue, KvCommand, KvOperation, KvResult, LeaseId, RangeRequest, RangeResponse, RevisionEvents } from './types.js';
 import { validateKvOperation, validateRangeRequest, type KvLimits } from './validate.js';
@@ -81,6 +82,8 @@ export interface KvStoreStats {
 // Plain maps as objects: a stored KvResult decodes to the object that was stored.
 const resultPackr = new Packr({ useRecords: false, moreTypes: false });
 const snapshotPackr = new Packr({ useRecords: false, mapsAsObjects: false, moreTypes: false });
+/** KV records read per page while a snapshot is built (the loop gets a turn between pages). */
+const SNAPSHOT_PAGE_RECORDS = 1_000;
 
 const noDiskReads: ValueReader = async () => assert.fail('a read of the current revision asked for a value on disk');
 
@@ -599,11 +602,15 @@ export class KvStore {
   private async buildSnapshot(index: number, view: DbSnapshot): Promise<Uint8Array> {
     try {
       const meta = (await this.meta.iterator({ snapshot: view }).all()).map(([key, value]) => [key, plainView(value)] as const);
-      const kv = (await this.kv.iterator({ snapshot: view }).all()).map(([key, value]) => [plainView(key), plainView(value)] as const);
       const position = meta.find(([key]) => key === STATE_KEY);
       const applied = position === undefined ? 0 : checked('data directory', 'kv-meta record "state"', () => decodeStateRecord(position[1])).appliedIndex;
       assert.equal(applied, index, `kv store: snapshot read at applied index ${applied}, begun at ${index}`);
-      return snapshotPackr.pack([SNAPSHOT_FORMAT, index, meta, kv]);
+      const records = this.kv.iterator({ snapshot: view });
+      try {
+        return await encodeSnapshotData(SNAPSHOT_FORMAT, index, meta, () => records.nextv(SNAPSHOT_PAGE_RECORDS));
+      } finally {
+        await records.close();
+      }
     } finally {
       await view.close();
     }

@@ -8,6 +8,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import {
+  EMPTY_BYTES,
   NONE,
   RaftError,
   RaftErrorCode,
@@ -34,7 +35,7 @@ import {
   type KvResult,
   type LeaseId,
 } from '@raftplane/kv';
-import { RaftStorage, StorageErrorCode, isStorageError } from '@raftplane/storage';
+import { RaftStorage, StorageError, StorageErrorCode, isStorageError } from '@raftplane/storage';
 import { Transport, type PeerStatus } from '@raftplane/transport';
 import { Level } from 'level';
 import type { Logger } from 'pino';
@@ -218,13 +219,19 @@ export class Master {
         txnOpsMax: kvSettings.txnOpsMax,
         leaseTtlMaxSeconds: kvSettings.leaseTtlMaxSeconds,
       });
-      // A snapshot from the leader is persisted (storage) before the store restores it; a crash in
-      // between leaves the store behind a log that now starts after the snapshot. Restore it here,
-      // before Raft hands out the entries that follow it.
-      const stored = storage.snapshot();
-      if (stored.metadata.index > kv.appliedIndex) {
-        options.logger.warn({ dataDir, snapshotIndex: stored.metadata.index, applied: kv.appliedIndex }, 'restoring the snapshot persisted before a crash');
-        await kv.restore(stored);
+      const stored = storage.snapshotMetadata();
+      if (storage.needsSnapshotData()) {
+        // Our own snapshots keep their data in the store itself (maybeSnapshot): it must be there.
+        if (kv.appliedIndex < stored.index) {
+          const what = `the KV store is at applied index ${kv.appliedIndex}, behind the snapshot at ${stored.index} whose data it must hold`;
+          throw new StorageError(StorageErrorCode.Corrupt, dataDir, what, { record: 'snapshot record', index: stored.index });
+        }
+      } else if (stored.index > kv.appliedIndex) {
+        // A snapshot from the leader is persisted (storage) before the store restores it; a crash
+        // in between leaves the store behind a log that now starts after the snapshot. Restore it
+        // here, before Raft hands out the entries that follow it.
+        options.logger.warn({ dataDir, snapshotIndex: stored.index, applied: kv.appliedIndex }, 'restoring the snapshot persisted before a crash');
+        await kv.restore(storage.snapshot());
       }
       const master = new Master(options, db, storage, kv, onFatal);
       await master.startTransport();
@@ -462,48 +469,68 @@ export class Master {
   }
 
   /**
-   * Snapshots are built off the loop (the store captures its state, then encodes it while the loop
-   * goes on) and recorded in storage by a later turn, since storage writes stay serialized with
-   * persist.
+   * Log compaction, as etcd does it: this master's own snapshot is its store, durable in the same
+   * LevelDB, so taking one writes only a small record (storage: dataInStateMachine) and compacts
+   * the log; nothing is copied. The data Raft streams to a follower that fell behind the log is
+   * built only when Raft asks for it (storage.snapshotDataWanted: the store captures its state,
+   * then encodes it while the loop goes on) and handed to the storage by a later turn, in memory.
+   * While this leader streams a snapshot it compacts nothing (etcd: "skip compaction since there
+   * is an inflight snapshot"), so that the snapshot stays of use to the follower receiving it.
    */
   private async maybeSnapshot(): Promise<void> {
     const built = this.snapshotBuilt;
     if (built !== null) {
       this.snapshotBuilt = null;
-      await this.recordSnapshot(built.index, built.data, built.startedAt);
+      const voters = [...this.node.status().voters];
+      const adopted = this.storage.adoptSnapshotData(built.index, { voters }, built.data);
+      this.log.info(
+        { index: built.index, bytes: built.data.byteLength, builtMs: Math.round(performance.now() - built.startedAt), adopted },
+        adopted ? 'snapshot data built for a follower' : 'snapshot data built, but the log was compacted past it meanwhile: built again when asked',
+      );
       return;
     }
     if (this.snapshotJob !== null) return;
-    const snapshotIndex = this.storage.snapshot().metadata.index;
-    if (this.kv.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax) return;
+    if (this.storage.snapshotDataWanted()) {
+      await this.kv.settled();
+      const job = this.kv.beginSnapshot();
+      const startedAt = performance.now();
+      this.snapshotJob = job;
+      job.data.then(
+        (data) => {
+          this.snapshotJob = null;
+          this.snapshotBuilt = { index: job.index, data, startedAt };
+          this.kick();
+        },
+        (error: unknown) => this.fail(error as Error),
+      );
+      return;
+    }
+    const snapshotIndex = this.storage.snapshotMetadata().index;
+    if (this.kv.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax || this.streamingSnapshot()) return;
+    // The store's batches up to the applied index are in the database before the synced batch
+    // that records the snapshot (which makes them durable with it).
     await this.kv.settled();
-    const job = this.kv.beginSnapshot();
-    const startedAt = performance.now();
-    this.snapshotJob = job;
-    job.data.then(
-      (data) => {
-        this.snapshotJob = null;
-        this.snapshotBuilt = { index: job.index, data, startedAt };
-        this.kick();
-      },
-      (error: unknown) => this.fail(error as Error),
-    );
+    await this.recordSnapshot(this.kv.appliedIndex);
   }
 
-  private async recordSnapshot(index: number, data: Uint8Array, startedAt: number): Promise<void> {
-    const builtMs = performance.now() - startedAt;
+  /** Whether this master leads and streams a snapshot to some follower. */
+  private streamingSnapshot(): boolean {
+    if (this.node.raft.role !== 'leader') return false;
+    for (const pr of this.node.status().progress?.values() ?? []) if (pr.state === 'snapshot') return true;
+    return false;
+  }
+
+  private async recordSnapshot(index: number): Promise<void> {
+    const startedAt = performance.now();
     const voters = [...this.node.status().voters];
     try {
-      await this.storage.createSnapshot(index, { voters }, data, this.config.snapshot.catchUpEntries);
+      await this.storage.createSnapshot(index, { voters }, EMPTY_BYTES, this.config.snapshot.catchUpEntries, { dataInStateMachine: true });
     } catch (error) {
       // A newer snapshot arrived from the leader meanwhile: this one is of no use.
       if (isStorageError(error, StorageErrorCode.SnapshotOutOfDate)) return;
       throw error;
     }
-    this.log.info(
-      { index, bytes: data.byteLength, firstIndex: this.storage.firstIndex(), builtMs: Math.round(builtMs), recordMs: Math.round(performance.now() - startedAt - builtMs) },
-      'snapshot taken, log compacted',
-    );
+    this.log.info({ index, firstIndex: this.storage.firstIndex(), recordMs: Math.round(performance.now() - startedAt) }, 'snapshot taken, log compacted');
   }
 
   /**
@@ -688,7 +715,7 @@ export class Master {
       applied: this.kv.appliedIndex,
       firstIndex: s.firstIndex,
       lastIndex: s.lastIndex,
-      snapshotIndex: this.storage.snapshot().metadata.index,
+      snapshotIndex: this.storage.snapshotMetadata().index,
       revision: this.kv.currentRevision(),
       compactedRevision: this.kv.compactedRevision(),
       peers: this.config.masters

@@ -13,7 +13,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { rangeRequest } from '@raftplane/apiserver';
 import { RaftStorage } from '@raftplane/storage';
 import { freePorts } from '../../../scripts/lib/temp-cluster.js';
-import { Master, createKvService, parseClusterConfig } from '../src/index.js';
+import { KvStore } from '@raftplane/kv';
+import { Master, createKvService, parseClusterConfig, settingsDefaults } from '../src/index.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -38,11 +39,17 @@ async function startMaster(dataDir: string, snapshotEntriesMax: number): Promise
   return master;
 }
 
+/** The master's snapshot as a leader would send it: its own snapshots keep their data in its store, rebuilt here as at a start. */
 async function storedSnapshot(dataDir: string): Promise<ReturnType<RaftStorage['snapshot']>> {
   const db = new Level<Uint8Array, Uint8Array>(dataDir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
   try {
     const storage = await RaftStorage.open({ db: db as never, dataDir, bootstrapConfState: { voters: [1] } });
+    if (!storage.needsSnapshotData()) return storage.snapshot();
+    const { kv } = settingsDefaults;
+    const store = await KvStore.open({ db: db as never, sessionTtlMs: kv.sessionTtlMs, sessionsMax: kv.sessionsMax, txnOpsMax: kv.txnOpsMax, leaseTtlMaxSeconds: kv.leaseTtlMaxSeconds });
+    const job = store.beginSnapshot();
+    expect(storage.adoptSnapshotData(job.index, storage.snapshotMetadata().confState, await job.data)).toBe(true);
     return storage.snapshot();
   } finally {
     await db.close();

@@ -103,6 +103,15 @@ export class MemoryStorage implements Storage {
     return this.snap;
   }
 
+  /**
+   * Gives the snapshot held new data for the same metadata (a durable storage that recorded only
+   * the metadata, the data being the state machine's own store, hands the rebuilt data over).
+   */
+  replaceSnapshotData(data: Uint8Array): Snapshot {
+    this.snap = { metadata: this.snap.metadata, data };
+    return this.snap;
+  }
+
   /** Replaces everything with `snapshot` (a follower installing the leader's snapshot). */
   applySnapshot(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;

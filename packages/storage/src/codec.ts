@@ -13,7 +13,9 @@
 //                                      firstIndex() - 1, whose term the core may still ask for
 //              'last-entry'            [index, term] of the last entry, written with every batch
 //                                      that moves it, so that a lost tail of the log is noticed
-//              'snapshot'              [index, term, voters, dataBytes, chunkCount, dataChecksum]
+//              'snapshot'              [index, term, voters, dataBytes, chunkCount, dataChecksum], or
+//                                      [index, term, voters, 0, 0, 0, 1] for a snapshot whose data
+//                                      is the state machine's own store (see dataInStateMachine)
 //              'snapshot-data/<chunk>' bytes [chunk * 1 MiB, (chunk + 1) * 1 MiB) of its data
 //
 // Decoders throw a RecordProblem describing what is wrong; the loader adds which directory and
@@ -67,6 +69,12 @@ export interface SnapshotRecord {
   readonly chunkCount: number;
   /** CRC32 of the whole data: a chunk left over from another snapshot passes its own checksum, not this one. */
   readonly dataChecksum: number;
+  /**
+   * The data is not stored here: it is the state machine's own durable store, at this index or
+   * past it (a snapshot this master took of itself, as etcd's state is its bbolt file). No chunks;
+   * dataBytes, chunkCount and dataChecksum are 0. A snapshot from the leader always has its data.
+   */
+  readonly dataInStateMachine?: boolean;
 }
 
 /** What is wrong with one record; the loader names the directory and the record. */
@@ -153,14 +161,15 @@ function metaKeyBytes(key: string): Uint8Array {
 }
 
 /** The fields of a msgpackr array payload of exactly `length` fields named by `shape`. */
-function unpackFields(payload: Uint8Array, length: number, shape: string): unknown[] {
+function unpackFields(payload: Uint8Array, length: number | readonly number[], shape: string): unknown[] {
   let value: unknown;
   try {
     value = packr.unpack(payload);
   } catch (error) {
     throw new RecordProblem(`undecodable record (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (!Array.isArray(value) || value.length !== length) throw new RecordProblem(`record is not ${shape}`);
+  const lengths = typeof length === 'number' ? [length] : length;
+  if (!Array.isArray(value) || !lengths.includes(value.length)) throw new RecordProblem(`record is not ${shape}`);
   return value;
 }
 
@@ -234,13 +243,17 @@ export function decodePosition(key: PositionKey, record: Uint8Array): LogPositio
 export function encodeSnapshotRecord(snapshot: SnapshotRecord): Uint8Array {
   const { index, term, confState, dataBytes, chunkCount, dataChecksum } = snapshot;
   assert(chunkCount === chunksFor(dataBytes), `snapshot ${index}: ${chunkCount} chunks for ${dataBytes} bytes`);
+  if (snapshot.dataInStateMachine === true) {
+    assert(index >= 1 && dataBytes === 0 && dataChecksum === 0, `snapshot ${index}: data in the state machine, yet ${dataBytes} bytes recorded here`);
+    return sealRecord(metaKeyBytes(MetaKey.Snapshot), packr.pack([index, term, confState.voters, 0, 0, 0, 1]));
+  }
   const payload = packr.pack([index, term, confState.voters, dataBytes, chunkCount, dataChecksum]);
   return sealRecord(metaKeyBytes(MetaKey.Snapshot), payload);
 }
 
 export function decodeSnapshotRecord(record: Uint8Array): SnapshotRecord {
   const payload = openRecord(metaKeyBytes(MetaKey.Snapshot), record);
-  const fields = unpackFields(payload, 6, '[index, term, voters, dataBytes, chunkCount, dataChecksum]');
+  const fields = unpackFields(payload, [6, 7], '[index, term, voters, dataBytes, chunkCount, dataChecksum(, inStateMachine)]');
   const index = field(fields[0], 'index');
   const term = field(fields[1], 'term');
   if ((index === 0) !== (term === 0)) throw new RecordProblem(`index ${index} with term ${term}`);
@@ -258,6 +271,13 @@ export function decodeSnapshotRecord(record: Uint8Array): SnapshotRecord {
   }
   const dataChecksum = field(fields[5], 'dataChecksum');
   if (dataChecksum > 0xffff_ffff) throw new RecordProblem(`dataChecksum ${dataChecksum} is not a CRC32`);
+  if (fields.length === 7) {
+    if (fields[6] !== 1) throw new RecordProblem(`inStateMachine ${String(fields[6])} is not 1`);
+    if (index === 0 || dataBytes !== 0 || dataChecksum !== 0) {
+      throw new RecordProblem(`a snapshot whose data is in the state machine must be at an index >= 1 with no data here (index ${index}, ${dataBytes} bytes, checksum ${dataChecksum})`);
+    }
+    return { index, term, confState, dataBytes, chunkCount, dataChecksum, dataInStateMachine: true };
+  }
   return { index, term, confState, dataBytes, chunkCount, dataChecksum };
 }
 

@@ -49,6 +49,8 @@ export interface DurableState {
   readonly compacted: LogPosition;
   readonly snapshot: Snapshot;
   readonly snapshotChunkCount: number;
+  /** The snapshot's data is the state machine's own store (its `data` here is empty): see SnapshotRecord. */
+  readonly snapshotDataInStateMachine: boolean;
   /** Entries compacted.index + 1 through the last index, in order. */
   readonly entries: readonly Entry[];
   /**
@@ -94,6 +96,7 @@ export async function loadDurableState(log: LogSublevel, meta: MetaSublevel, dat
     compacted,
     snapshot: { metadata: { index, term, confState }, data },
     snapshotChunkCount: chunkCount,
+    snapshotDataInStateMachine: snapshot.dataInStateMachine === true,
     entries,
     leftoverBelowCompacted: leftover,
   };

@@ -12,6 +12,8 @@ import {
   EMPTY_BYTES,
   EMPTY_HARD_STATE,
   MemoryStorage,
+  RaftError,
+  RaftErrorCode,
   hardStateEqual,
   type ConfState,
   type Entry,
@@ -92,6 +94,15 @@ export class RaftStorage implements Storage {
   private compacted: LogPosition;
   /** Chunks the stored snapshot's data occupies, so that a smaller successor deletes the rest. */
   private snapshotChunkCount: number;
+  /**
+   * The snapshot held says its data is the state machine's own store, and none has been handed
+   * over (adoptSnapshotData): snapshot() answers SnapshotTemporarilyUnavailable until then.
+   */
+  private snapshotDataMissing: boolean;
+  /** snapshot() was asked (Raft has a follower to send it to) while the data was missing. */
+  private snapshotDataAsked = false;
+  /** Log records below the compacted index being deleted behind the writes (see createSnapshot). */
+  private logClearing: Promise<void> = Promise.resolve();
   /** Settles once the write in flight (if any) is done, mirror included. Writes never overlap: each plans from the durable state. */
   private writing: Promise<void> | null = null;
   private writingWhat = '';
@@ -108,6 +119,7 @@ export class RaftStorage implements Storage {
     this.memory = mirror(state);
     this.compacted = state.compacted;
     this.snapshotChunkCount = state.snapshotChunkCount;
+    this.snapshotDataMissing = state.snapshotDataInStateMachine;
     assert.equal(this.memory.firstIndex(), state.compacted.index + 1, 'open: first index does not follow the compacted record');
     assert.equal(this.memory.lastIndex(), state.compacted.index + state.entries.length, 'open: last index does not match the entries read');
     assert.equal(this.memory.snapshot().metadata.term, state.snapshot.metadata.term, 'open: snapshot term does not match the log');
@@ -136,6 +148,7 @@ export class RaftStorage implements Storage {
       compacted: ZERO_POSITION,
       snapshot: { metadata: { index: 0, term: 0, confState: bootstrapConfState }, data: EMPTY_BYTES },
       snapshotChunkCount: 0,
+      snapshotDataInStateMachine: false,
       entries: [],
       leftoverBelowCompacted: 0,
     });
@@ -165,8 +178,58 @@ export class RaftStorage implements Storage {
     return this.memory.lastIndex();
   }
 
+  /**
+   * The snapshot held, data included. When its data is the state machine's own store and has not
+   * been handed over (needsSnapshotData), throws SnapshotTemporarilyUnavailable, as etcd-raft's
+   * storage may: Raft then sends the follower nothing this time, and snapshotDataWanted() says
+   * that the data is wanted.
+   */
   snapshot(): Snapshot {
+    if (this.snapshotDataMissing) {
+      this.snapshotDataAsked = true;
+      const { index } = this.memory.snapshot().metadata;
+      throw new RaftError(RaftErrorCode.SnapshotTemporarilyUnavailable, `the data of the snapshot at ${index} is the state machine's store; it is being built`, { index });
+    }
     return this.memory.snapshot();
+  }
+
+  /** The metadata of the snapshot held, whether or not its data is at hand. */
+  snapshotMetadata(): SnapshotMetadata {
+    return this.memory.snapshot().metadata;
+  }
+
+  /**
+   * True when the snapshot held keeps its data in the state machine's store (createSnapshot with
+   * dataInStateMachine, or such a record found at open) and none has been handed over since.
+   */
+  needsSnapshotData(): boolean {
+    return this.snapshotDataMissing;
+  }
+
+  /** needsSnapshotData(), and Raft has asked for the snapshot: the caller should build and adopt the data. */
+  snapshotDataWanted(): boolean {
+    return this.snapshotDataMissing && this.snapshotDataAsked;
+  }
+
+  /**
+   * Hands over, in memory only, the data of a snapshot whose data is the state machine's own
+   * store: the state machine's snapshot at `index` (its applied index then: at or past the held
+   * snapshot's and at most the last index). Nothing is written. Returns false, taking nothing,
+   * when the held snapshot moved past `index` meanwhile or has its data already.
+   */
+  adoptSnapshotData(index: number, confState: ConfState, data: Uint8Array): boolean {
+    const held = this.memory.snapshot().metadata;
+    if (!this.snapshotDataMissing || index < held.index) return false;
+    assert.equal(confStateProblem(confState), null, 'adoptSnapshotData: confState');
+    this.checkSnapshotBytes(data, index);
+    if (index > held.index) {
+      this.memory.createSnapshot(index, confState, data);
+    } else {
+      this.memory.replaceSnapshotData(data);
+    }
+    this.snapshotDataMissing = false;
+    this.snapshotDataAsked = false;
+    return true;
   }
 
   /** Counters for /status and benchmarks; a live view, not a copy. */
@@ -201,7 +264,7 @@ export class RaftStorage implements Storage {
       assert(index > heldIndex, `persist: snapshot at ${index} is not past the snapshot held at ${heldIndex}`);
       this.checkSnapshotBytes(snapshot.data, index);
       this.deleteLog(ops, compacted.index + 1, last.index);
-      chunkCount = this.putSnapshot(ops, snapshot.metadata, snapshot.data);
+      chunkCount = this.putSnapshot(ops, snapshot.metadata, snapshot.data, false);
       compacted = last = { index, term };
       this.putPosition(ops, MetaKey.Compacted, compacted);
     }
@@ -232,6 +295,10 @@ export class RaftStorage implements Storage {
     if (hardState !== null) this.memory.setHardState(hardState);
     this.compacted = compacted;
     this.snapshotChunkCount = chunkCount;
+    if (snapshot !== null) {
+      this.snapshotDataMissing = false;
+      this.snapshotDataAsked = false;
+    }
     assert.equal(this.memory.lastIndex(), last.index, 'persist: last index after the write');
     assert.equal(this.memory.firstIndex(), compacted.index + 1, 'persist: first index after the write');
   }
@@ -244,12 +311,27 @@ export class RaftStorage implements Storage {
    * slightly lagging followers catch up from the log instead of a snapshot. One synced batch.
    * The storage keeps `data` (do not modify it). Rejects with STORAGE_SNAPSHOT_OUT_OF_DATE when a
    * snapshot at or past `index` is already held (e.g. one just installed from the leader).
+   *
+   * With `dataInStateMachine`, the record says the data is the state machine's own durable store
+   * (as etcd's is its bbolt file): the batch stays small however large the state, and nothing need
+   * be built. `data`, if not empty, is kept in memory; otherwise it is built only when Raft wants
+   * to send the snapshot (snapshotDataWanted, adoptSnapshotData). The caller must have written its
+   * state up to `index` to the same database before: this synced batch makes it durable too
+   * (LevelDB syncs its one log in order).
+   *
+   * The records below the new compacted index are deleted behind the batch (logCleared() settles
+   * once they are); they are unreachable already, and a crash before leaves them for open() to clear.
    */
-  createSnapshot(index: number, confState: ConfState, data: Uint8Array, keepEntries: number): Promise<Snapshot> {
-    return this.exclusive('createSnapshot', () => this.createSnapshotNow(index, confState, data, keepEntries));
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array, keepEntries: number, options: { dataInStateMachine?: boolean } = {}): Promise<Snapshot> {
+    return this.exclusive('createSnapshot', () => this.createSnapshotNow(index, confState, data, keepEntries, options.dataInStateMachine === true));
   }
 
-  private async createSnapshotNow(index: number, confState: ConfState, data: Uint8Array, keepEntries: number): Promise<Snapshot> {
+  /** Settles once the log records that compactions left below the compacted index are deleted. */
+  logCleared(): Promise<void> {
+    return this.logClearing;
+  }
+
+  private async createSnapshotNow(index: number, confState: ConfState, data: Uint8Array, keepEntries: number, dataInStateMachine: boolean): Promise<Snapshot> {
     assert(Number.isSafeInteger(index) && index >= 1, `createSnapshot: index ${index} is not a safe integer >= 1`);
     assert(Number.isSafeInteger(keepEntries) && keepEntries >= 0, `createSnapshot: keepEntries ${keepEntries} is not an integer >= 0`);
     assert.equal(confStateProblem(confState), null, 'createSnapshot: confState');
@@ -264,7 +346,7 @@ export class RaftStorage implements Storage {
     this.checkSnapshotBytes(data, index);
     const metadata: SnapshotMetadata = { index, term: this.memory.term(index), confState };
     const ops: Op[] = [];
-    const chunkCount = this.putSnapshot(ops, metadata, data);
+    const chunkCount = this.putSnapshot(ops, metadata, data, dataInStateMachine);
     let compacted = this.compacted;
     const compactIndex = Math.max(compacted.index, index - keepEntries);
     if (compactIndex > compacted.index) {
@@ -278,11 +360,17 @@ export class RaftStorage implements Storage {
     const termAtSnapshot = index > compacted.index ? metadata.term : -1;
     this.assertBounds('createSnapshot', { compacted, snapshot: metadata, last, termAtSnapshot, hardState });
     await this.write('createSnapshot', ops, true, 0);
-    if (compacted.index > this.compacted.index) await this.clearLogThrough(compacted.index, 'createSnapshot');
+    if (compacted.index > this.compacted.index) {
+      const through = compacted.index;
+      // Behind the writes: nothing reads below the compacted record, and no write goes there.
+      this.logClearing = this.logClearing.then(() => this.clearLogThrough(through, 'createSnapshot')).catch(() => undefined);
+    }
     const snapshot = this.memory.createSnapshot(index, confState, data);
     if (compacted.index > this.compacted.index) this.memory.compact(compacted.index);
     this.compacted = compacted;
     this.snapshotChunkCount = chunkCount;
+    this.snapshotDataMissing = dataInStateMachine && data.byteLength === 0;
+    this.snapshotDataAsked = false;
     assert.equal(this.memory.firstIndex(), compacted.index + 1, 'createSnapshot: first index after the write');
     return snapshot;
   }
@@ -294,6 +382,7 @@ export class RaftStorage implements Storage {
   async close(): Promise<void> {
     this.closed = true;
     if (this.writing !== null) await this.writing;
+    await this.logClearing;
   }
 
   // ---- helpers ----
@@ -377,9 +466,11 @@ export class RaftStorage implements Storage {
   }
 
   /** Puts the snapshot record and its data chunks, deleting chunks of the held snapshot past the new count. */
-  private putSnapshot(ops: Op[], metadata: SnapshotMetadata, data: Uint8Array): number {
-    const chunks = snapshotChunks(data);
-    const record = { ...metadata, dataBytes: data.byteLength, chunkCount: chunks.length, dataChecksum: crc32(data) };
+  private putSnapshot(ops: Op[], metadata: SnapshotMetadata, data: Uint8Array, dataInStateMachine: boolean): number {
+    const chunks = dataInStateMachine ? [] : snapshotChunks(data);
+    const record = dataInStateMachine
+      ? { ...metadata, dataBytes: 0, chunkCount: 0, dataChecksum: 0, dataInStateMachine: true }
+      : { ...metadata, dataBytes: data.byteLength, chunkCount: chunks.length, dataChecksum: crc32(data) };
     ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.Snapshot, value: encodeSnapshotRecord(record) });
     for (let chunk = 0; chunk < chunks.length; chunk++) {
       ops.push({ type: 'put', sublevel: this.meta, key: snapshotChunkKey(chunk), value: chunks[chunk] as Uint8Array });
@@ -392,7 +483,7 @@ export class RaftStorage implements Storage {
 
   private async writeBootstrap(): Promise<void> {
     const ops: Op[] = [];
-    this.putSnapshot(ops, this.memory.snapshot().metadata, EMPTY_BYTES);
+    this.putSnapshot(ops, this.memory.snapshot().metadata, EMPTY_BYTES, false);
     this.putPosition(ops, MetaKey.Compacted, ZERO_POSITION);
     this.putPosition(ops, MetaKey.LastEntry, ZERO_POSITION);
     ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(EMPTY_HARD_STATE) });

@@ -30,7 +30,10 @@ type Raw = ReturnType<typeof raw>;
 async function prepare(kind: 'plain' | 'compacted'): Promise<Db> {
   const { db, storage } = await dir.openStorage();
   await storage.persist({ snapshot: null, entries: [...entries(1, 2, 1), ...entries(3, 5, 2), ...entries(6, 8, 3)], hardState: { term: 3, vote: 1, commit: 6 } });
-  if (kind === 'compacted') await storage.createSnapshot(6, threeVoters, bytesOf(2 * SNAPSHOT_CHUNK_BYTES_MAX + SNAPSHOT_CHUNK_BYTES_MAX / 2, 6), 2);
+  if (kind === 'compacted') {
+    await storage.createSnapshot(6, threeVoters, bytesOf(2 * SNAPSHOT_CHUNK_BYTES_MAX + SNAPSHOT_CHUNK_BYTES_MAX / 2, 6), 2);
+    await storage.logCleared();
+  }
   return db;
 }
 

@@ -8,6 +8,7 @@ import { encodeEntry, logKey } from '../src/codec.js';
 import { SNAPSHOT_CHUNK_BYTES_MAX, StorageErrorCode, type RaftStorage } from '../src/index.js';
 import type { Db } from '../src/load.js';
 import { DataDir, bytesOf, entries, entry, raw, recordBatches, storedIndexes, threeVoters } from './support/data-dir.js';
+import { sealRecordForTest } from './support/records.js';
 
 let dir: DataDir;
 beforeEach(async () => {
@@ -76,6 +77,7 @@ describe('createSnapshot: recording a snapshot and compacting the log', () => {
     const { db, storage } = await tenEntries();
     const batches = recordBatches(db);
     const snapshot = await storage.createSnapshot(8, threeVoters, bytesOf(100, 8), 3);
+    await storage.logCleared(); // the records below go behind the batch
     expect(batches).toEqual([{ operations: expect.any(Number), sync: true }]);
     expect(snapshot.metadata).toEqual({ index: 8, term: 2, confState: threeVoters });
     const check = async (s: RaftStorage, d: Db) => {
@@ -93,6 +95,7 @@ describe('createSnapshot: recording a snapshot and compacting the log', () => {
   it('records a compaction interrupted between its batch and its range delete left behind are never served, and the next open clears them', async () => {
     const { db, storage } = await tenEntries();
     await storage.createSnapshot(8, threeVoters, bytesOf(100, 8), 3);
+    await storage.logCleared();
     // As if the process died after the synced batch moved the compacted record, before the range delete.
     const { log } = raw(db);
     for (let index = 1; index <= 5; index++) await log.put(logKey(index), encodeEntry(entry(index, 1)));
@@ -172,5 +175,91 @@ describe('createSnapshot: recording a snapshot and compacting the log', () => {
       name: 'AssertionError',
       message: expect.stringMatching(/index 9 > commit 8/),
     });
+  });
+});
+
+describe('createSnapshot with dataInStateMachine: the data is the state machine’s own store', () => {
+  const temporarilyUnavailable = (storage: RaftStorage): unknown => {
+    try {
+      storage.snapshot();
+    } catch (error) {
+      return isRaftError(error) ? error.code : error;
+    }
+    return 'no error';
+  };
+
+  it('writes no data and deletes the chunks of the snapshot before, in one small synced batch', async () => {
+    const { db, storage } = await tenEntries();
+    await storage.createSnapshot(3, threeVoters, bytesOf(2 * SNAPSHOT_CHUNK_BYTES_MAX, 3), 0);
+    expect(await chunkKeys(db)).toHaveLength(2);
+    const batches = recordBatches(db);
+    await storage.createSnapshot(8, threeVoters, new Uint8Array(0), 2, { dataInStateMachine: true });
+    // The record, the compacted position and the two old chunks' deletes.
+    expect(batches).toEqual([{ operations: 4, sync: true }]);
+    expect(await chunkKeys(db)).toEqual([]);
+    expect(storage.snapshotMetadata()).toEqual({ index: 8, term: 2, confState: threeVoters });
+    expect([storage.firstIndex(), storage.lastIndex()]).toEqual([7, 10]);
+    const reopened = await dir.reopen(db);
+    expect(reopened.storage.snapshotMetadata()).toEqual({ index: 8, term: 2, confState: threeVoters });
+    expect([reopened.storage.firstIndex(), reopened.storage.lastIndex()]).toEqual([7, 10]);
+    expect(reopened.storage.needsSnapshotData()).toBe(true);
+  });
+
+  it('answers snapshot() with SnapshotTemporarilyUnavailable until the data is handed over, and says it is wanted', async () => {
+    const { db, storage } = await tenEntries();
+    await storage.createSnapshot(6, threeVoters, new Uint8Array(0), 0, { dataInStateMachine: true });
+    expect(storage.snapshotDataWanted()).toBe(false);
+    expect(temporarilyUnavailable(storage)).toBe(RaftErrorCode.SnapshotTemporarilyUnavailable);
+    expect(storage.snapshotDataWanted()).toBe(true);
+    const batches = recordBatches(db);
+    // The state machine's snapshot is at its applied index, 8: past the recorded one.
+    expect(storage.adoptSnapshotData(8, threeVoters, bytesOf(20, 8))).toBe(true);
+    expect(storage.snapshot().metadata).toEqual({ index: 8, term: 2, confState: threeVoters });
+    expect(sameBytes(storage.snapshot().data, bytesOf(20, 8))).toBe(true);
+    expect([storage.needsSnapshotData(), storage.snapshotDataWanted()]).toEqual([false, false]);
+    expect(batches).toEqual([]); // in memory only
+    // Taken already: a second one is not.
+    expect(storage.adoptSnapshotData(9, threeVoters, bytesOf(20, 9))).toBe(false);
+  });
+
+  it('takes data at the recorded index itself, and refuses data built before a newer snapshot was recorded', async () => {
+    const { db, storage } = await tenEntries();
+    await storage.createSnapshot(6, threeVoters, new Uint8Array(0), 0, { dataInStateMachine: true });
+    expect(storage.adoptSnapshotData(6, threeVoters, bytesOf(20, 6))).toBe(true);
+    expect(storage.snapshot().metadata.index).toBe(6);
+    await storage.createSnapshot(8, threeVoters, new Uint8Array(0), 0, { dataInStateMachine: true });
+    expect(storage.adoptSnapshotData(7, threeVoters, bytesOf(20, 7))).toBe(false);
+    expect(storage.needsSnapshotData()).toBe(true);
+    const reopened = await dir.reopen(db);
+    expect(temporarilyUnavailable(reopened.storage)).toBe(RaftErrorCode.SnapshotTemporarilyUnavailable);
+  });
+
+  it('keeps data it is given in memory', async () => {
+    const { storage } = await tenEntries();
+    await storage.createSnapshot(6, threeVoters, bytesOf(30, 6), 0, { dataInStateMachine: true });
+    expect(storage.needsSnapshotData()).toBe(false);
+    expect(sameBytes(storage.snapshot().data, bytesOf(30, 6))).toBe(true);
+  });
+
+  it('a snapshot installed from the leader afterwards carries its data again', async () => {
+    const { db, storage } = await tenEntries();
+    await storage.createSnapshot(6, threeVoters, new Uint8Array(0), 0, { dataInStateMachine: true });
+    const leader: Snapshot = { metadata: { index: 20, term: 3, confState: threeVoters }, data: bytesOf(5000, 20) };
+    await storage.persist({ snapshot: leader, entries: [], hardState: { term: 3, vote: 0, commit: 20 } });
+    expect(storage.snapshot()).toEqual(leader);
+    const reopened = await dir.reopen(db);
+    expect(reopened.storage.needsSnapshotData()).toBe(false);
+    expect(reopened.storage.snapshot()).toEqual(leader);
+  });
+
+  it('a record that says so must claim no data here: anything else is STORAGE_CORRUPT', async () => {
+    const { db, storage } = await tenEntries();
+    await storage.createSnapshot(6, threeVoters, new Uint8Array(0), 0, { dataInStateMachine: true });
+    await dir.closeDb(db);
+    const opened = await dir.openDb();
+    // A 7-field payload with a data size, sealed properly: only its shape is wrong.
+    await raw(opened).meta.put('snapshot', sealRecordForTest('snapshot', [6, 2, [1, 2, 3], 10, 1, 0, 1]));
+    await dir.closeDb(opened);
+    await expect(dir.openError()).resolves.toMatchObject({ code: StorageErrorCode.Corrupt, message: expect.stringMatching(/data is in the state machine/) });
   });
 });
