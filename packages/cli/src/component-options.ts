@@ -31,6 +31,8 @@ export interface ComponentOptions {
   readonly retryPeriodMs: number;
   readonly identity: string;
   readonly logLevel: LogLevel;
+  /** The scheduler's kube-scheduler percentageOfNodesToScore (0: adaptive); 0 for the controller manager. */
+  readonly percentageOfNodesToScore: number;
 }
 
 export type ParsedComponentArgs = { readonly help: true } | { readonly help: false; readonly options: ComponentOptions };
@@ -49,7 +51,12 @@ export function defaultLeaseName(kind: ComponentKind): string {
 }
 
 function flagSpecs(kind: ComponentKind): readonly FlagSpec[] {
+  const schedulerOnly: FlagSpec[] =
+    kind === 'scheduler'
+      ? [{ name: 'percentage-of-nodes-to-score', type: 'string', value: '<0-100>', fallback: '0', text: 'share of the nodes a pass looks for feasible ones among (kube-scheduler\'s percentageOfNodesToScore); 0 is adaptive: 50% less 1% per 125 nodes, at least 5%, never under 100 nodes' }]
+      : [];
   return [
+    ...schedulerOnly,
     { name: 'servers', type: 'string', value: '<url,...>', fallback: '(required)', text: "the masters' API addresses, comma-separated: http://127.0.0.1:6441 or https://..." },
     { name: 'token', type: 'string', value: '<token>', fallback: 'none', text: 'bearer token for the API (use --token-file to keep it out of ps)' },
     { name: 'token-file', type: 'string', value: '<path>', fallback: 'none', text: 'file holding the bearer token (surrounding whitespace ignored)' },
@@ -123,6 +130,10 @@ export function parseArgsError(error: unknown, kind: string): CliError {
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     if (flag !== undefined && /argument missing/.test(message)) return new CliError(CliErrorCode.InvalidFlag, `${flag} needs a value`, flag);
     if (flag !== undefined && /does not take an argument/.test(message)) return new CliError(CliErrorCode.InvalidFlag, `${flag} takes no value`, flag);
+    // `--tail -1`: node's message is three lines. (A short flag's is reworded by the verbs, which know its long name.)
+    if (flag !== undefined && flag.startsWith('--') && /ambiguous/.test(message)) {
+      return new CliError(CliErrorCode.InvalidFlag, `${flag} needs a value (one that starts with a dash is written ${flag}=<value>)`, flag);
+    }
   }
   return new CliError(CliErrorCode.InvalidFlag, message, flag);
 }
@@ -224,6 +235,13 @@ export function parseComponentArgs(kind: ComponentKind, argv: readonly string[],
       retryPeriodMs,
       identity,
       logLevel,
+      percentageOfNodesToScore: kind === 'scheduler' ? parsePercentage(str('percentage-of-nodes-to-score')) : 0,
     },
   };
+}
+
+function parsePercentage(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 100) throw invalidFlag('percentage-of-nodes-to-score', `${JSON.stringify(text)} must be a whole number from 0 (adaptive) to 100`);
+  return Number(text);
 }

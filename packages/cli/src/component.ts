@@ -20,8 +20,9 @@ import { createComponentLogger } from './logger.js';
 const shutdownMsMax = 10_000;
 
 /** Starts one term of the component; the promise settles once it has stopped. */
-function startComponent(kind: ComponentKind, client: Client, signal: AbortSignal, logger: Logger): Promise<void> {
-  if (kind === 'scheduler') return new Scheduler({ client, random: Math.random, logger }).run(signal);
+function startComponent(options: ComponentOptions, client: Client, signal: AbortSignal, logger: Logger): Promise<void> {
+  const { kind } = options;
+  if (kind === 'scheduler') return new Scheduler({ client, random: Math.random, logger, percentageOfNodesToScore: options.percentageOfNodesToScore }).run(signal);
   return startControllerManager(client, signal, { logger }).done;
 }
 
@@ -99,7 +100,7 @@ export async function runComponent(options: ComponentOptions): Promise<number> {
     setMaxListeners(256, signal);
     const startedAt = Date.now();
     logger.info({ lease: options.leaderElect ? `${options.leaseNamespace}/${options.leaseName}` : null }, `leading: ${kind} started`);
-    const term = startComponent(kind, client, signal, logger).then(
+    const term = startComponent(options, client, signal, logger).then(
       () => {
         if (!signal.aborted) throw new Error(`the ${kind} stopped by itself while leading`);
         logger.info({ ledMs: Date.now() - startedAt }, `${kind} stopped: leadership ended`);

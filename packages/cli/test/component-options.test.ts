@@ -38,6 +38,7 @@ describe('component flags', () => {
       retryPeriodMs: 2_000,
       identity: 'host_abc123',
       logLevel: 'info',
+      percentageOfNodesToScore: 0,
     });
     expect(parse('controller-manager', '--servers', 'http://a:1').leaseName).toBe('kube-controller-manager');
   });
@@ -70,6 +71,23 @@ describe('component flags', () => {
     });
     expect(parse('scheduler', '--servers', 'http://a:1', '--leader-elect').leaderElect).toBe(true);
     expect(parse('scheduler', '--servers', 'http://a:1', '--token', 'abc').token).toBe('abc');
+    expect(parse('scheduler', '--servers', 'http://a:1', '--percentage-of-nodes-to-score', '100').percentageOfNodesToScore).toBe(100);
+    expect(parse('scheduler', '--servers', 'http://a:1', '--percentage-of-nodes-to-score=0').percentageOfNodesToScore).toBe(0);
+  });
+
+  test('--percentage-of-nodes-to-score is the scheduler\'s alone, a whole number from 0 to 100', () => {
+    expect(componentUsage('scheduler')).toMatch(/^ {2}--percentage-of-nodes-to-score <0-100>\s.*\(default 0\)$/m);
+    expect(componentUsage('controller-manager')).not.toContain('percentage-of-nodes-to-score');
+    for (const bad of ['101', '1.5', 'half', '']) {
+      const error = failure('scheduler', '--servers', 'http://a:1', '--percentage-of-nodes-to-score', bad);
+      expect(error.code).toBe(CliErrorCode.InvalidFlag);
+      expect(error.flag).toBe('--percentage-of-nodes-to-score');
+      expect(error.message).toContain('0 (adaptive) to 100');
+    }
+    expect(failure('scheduler', '--servers', 'http://a:1', '--percentage-of-nodes-to-score=-1').message).toContain('0 (adaptive) to 100');
+    // A value that looks like a flag: one line that says how to pass it.
+    expect(failure('scheduler', '--servers', 'http://a:1', '--percentage-of-nodes-to-score', '-1').message).toBe('--percentage-of-nodes-to-score needs a value (one that starts with a dash is written --percentage-of-nodes-to-score=<value>)');
+    expect(failure('controller-manager', '--servers', 'http://a:1', '--percentage-of-nodes-to-score', '50').code).toBe(CliErrorCode.UnknownFlag);
   });
 
   test('--help lists every flag with its default', () => {

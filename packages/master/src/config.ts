@@ -128,6 +128,8 @@ export interface ComponentSettings {
   readonly nodeMonitorGracePeriodMs: number;
   /** Pods on an unreachable node without a toleration of their own are evicted after this (Kubernetes: 300 s). */
   readonly podEvictionTimeoutMs: number;
+  /** kube-scheduler's percentageOfNodesToScore: 0, adaptive (Kubernetes' default), or 1 to 100. */
+  readonly percentageOfNodesToScore: number;
 }
 
 export interface ClusterConfig {
@@ -177,7 +179,7 @@ export const settingsDefaults = {
     compactionCheckMs: 5_000,
   },
   watch: { eventsQueuedMax: 10_000, historyPageRevisions: 1_000, progressIntervalMs: 10 * 60_000, watchersMax: 100_000 },
-  components: { scheduler: true, controllerManager: true, nodeMonitorGracePeriodMs: 40_000, podEvictionTimeoutMs: 300_000 },
+  components: { scheduler: true, controllerManager: true, nodeMonitorGracePeriodMs: 40_000, podEvictionTimeoutMs: 300_000, percentageOfNodesToScore: 0 },
   apiserver: {
     bodyBytesMax: 3 * 1024 * 1024,
     inflightPerUserMax: 400,
@@ -368,7 +370,10 @@ export function parseClusterConfig(value: unknown, source = '<config>', baseDir 
   const kv = section(source, 'kv', object['kv'], settingsDefaults.kv);
   const watch = section(source, 'watch', object['watch'], settingsDefaults.watch);
   const apiserver = apiserverSettings(source, object['apiserver'], baseDir);
-  const components = section(source, 'components', object['components'], settingsDefaults.components);
+  const components = section(source, 'components', object['components'], settingsDefaults.components, { percentageOfNodesToScore: 0 });
+  if (components.percentageOfNodesToScore > 100) {
+    throw invalid(source, 'components.percentageOfNodesToScore', `must be 0 (adaptive) to 100, got ${components.percentageOfNodesToScore}`);
+  }
   return { name, secret, masters, raft, snapshot, transport, api, kv, watch, apiserver, components };
 }
 

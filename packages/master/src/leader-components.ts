@@ -32,7 +32,12 @@ export function runLeaderComponents(options: LeaderComponentsOptions): Promise<v
     setMaxListeners(256, signal);
     const started = Date.now();
     if (settings.scheduler) {
-      const scheduler = new Scheduler({ client, random: Math.random, logger: logger.child({ component: 'scheduler' }) });
+      const scheduler = new Scheduler({
+        client,
+        random: Math.random,
+        logger: logger.child({ component: 'scheduler' }),
+        percentageOfNodesToScore: settings.percentageOfNodesToScore,
+      });
       scheduler.run(signal).catch((error: unknown) => logger.error({ err: error }, 'the scheduler stopped with an error'));
     }
     if (settings.controllerManager) {

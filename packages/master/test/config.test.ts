@@ -89,6 +89,16 @@ describe('cluster config', () => {
     expect(refusal({ ...valid, apiserver: { serviceClusterIPRange: '127.100.0.5/16' } }).message).toContain('did you mean 127.100.0.0/16?');
   });
 
+  test('components.percentageOfNodesToScore is 0 (adaptive) by default, 0 to 100 when given, refused otherwise', () => {
+    expect(parseClusterConfig(valid, 'x.json').components.percentageOfNodesToScore).toBe(0);
+    expect(parseClusterConfig({ ...valid, components: { percentageOfNodesToScore: 100 } }, 'x.json').components).toMatchObject({ percentageOfNodesToScore: 100, scheduler: true });
+    for (const bad of [101, -1, 2.5, '50']) {
+      const error = refusal({ ...valid, components: { percentageOfNodesToScore: bad } });
+      expect(error.code).toBe(MasterErrorCode.InvalidConfig);
+      expect(error.message).toContain('components.percentageOfNodesToScore');
+    }
+  });
+
   test('a file that is not JSON or not there is refused with its name', async () => {
     await expect(loadClusterConfig('/nonexistent/cluster.json')).rejects.toMatchObject({ code: MasterErrorCode.InvalidConfig });
     await expect(loadClusterConfig(fileURLToPath(import.meta.url))).rejects.toThrow(/is not valid JSON/);

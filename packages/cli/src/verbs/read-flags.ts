@@ -66,8 +66,10 @@ export function parseReadArgs(verb: string, argv: readonly string[], flags: read
 }
 
 /**
- * Two of node's parseArgs errors read badly through the shared parseArgsError: a value that starts
- * with a dash (`--tail -1`) is three lines, and a short flag without its value names itself `-o,`.
+ * Two of node's parseArgs errors read badly through the shared parseArgsError, which cannot know a
+ * short flag's long name: a value that starts with a dash after a short flag (`-o -x`) is three
+ * lines, and a short flag without its value names itself `-o,`. (parseArgsError rewords the
+ * long-flag case, `--tail -1`, the same way.)
  */
 function oneLineFlagError(error: unknown, flags: readonly ReadFlag[]): unknown {
   if (!(error instanceof CliError)) return error;
