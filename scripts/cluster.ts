@@ -5,7 +5,10 @@
 
 import { join } from 'node:path';
 import { runCluster } from '../packages/cli/src/cluster/command.js';
+import { exitQuietlyWhenReaderLeaves } from '../packages/cli/src/stdio.js';
 import { repoRoot } from './lib/cluster-control.js';
+
+exitQuietlyWhenReaderLeaves();
 
 const code = await runCluster(process.argv.slice(2), {
   program: 'npm run cluster --',

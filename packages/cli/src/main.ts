@@ -13,6 +13,7 @@ import { runAgent } from './agent.js';
 import { runProxy } from './proxy.js';
 import { runClusterCommand } from './cluster/index.js';
 import { isVerb, runVerb } from './verbs/index.js';
+import { exitQuietlyWhenReaderLeaves } from './stdio.js';
 
 const usage = `usage: raftplane <command> [flags]
 
@@ -35,13 +36,7 @@ function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(6).toString('hex')}`;
 }
 
-// A reader that went away (`raftplane get -w | head -1`) ends the output quietly, as for any Unix tool.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-}
+exitQuietlyWhenReaderLeaves();
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
