@@ -220,6 +220,15 @@ describe('rollout history, undo, restart, pause, resume', () => {
     await makeAllReady('hist');
     await until('revision 2', async () => (((await deployments().get('hist')) as Deployment).metadata.annotations?.['deployment.kubernetes.io/revision'] === '2' ? true : undefined));
     expect((await run('rollout', ['history', 'deploy/hist'])).stdout).toBe('deployment.apps/hist \nREVISION  CHANGE-CAUSE\n1         <none>\n2         image 2\n\n');
+    // One revision: its pod template as the ReplicaSet holds it, the change-cause among its annotations.
+    const second = await run('rollout', ['history', 'deploy/hist', '--revision=2']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(
+      /^deployment\.apps\/hist with revision #2\nPod Template:\n {2}Labels:\s+app=hist\n\s+pod-template-hash=[a-z0-9]+\n {2}Annotations:\s+kubernetes\.io\/change-cause: image 2\n {2}Containers:\n {3}main:\n {4}Image:\s+busybox:2\n/,
+    );
+    expect((await run('rollout', ['history', 'deploy/hist', '--revision', '1'])).stdout).toMatch(/with revision #1\n[\s\S]*Annotations:\s+<none>\n[\s\S]*Image:\s+busybox:1\n/);
+    expect(await run('rollout', ['history', 'deploy/hist', '--revision=7'])).toEqual({ code: 1, stdout: '', stderr: 'unable to find the specified revision 7\n' });
+    expect((await run('rollout', ['history', 'deploy/hist', '--revision=two'])).code).toBe(1);
 
     expect(await run('rollout', ['undo', 'deploy/hist'])).toEqual({ code: 0, stdout: 'deployment.apps/hist rolled back\n', stderr: '' });
     expect(await image('hist')).toBe('busybox:1');

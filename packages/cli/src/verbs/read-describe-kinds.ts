@@ -4,10 +4,15 @@
 import { labelSelectorObjectToString, type ConfigMap, type Deployment, type Namespace, type Pod, type Endpoints, type Event, type PodTemplateSpec, type ReplicaSet, type Secret, type Service, type WorkloadCondition } from '@raftplane/api';
 import { controlledBy, describeEvents, describeLabels, describeMeta, describeTime, DescribeText } from './read-describe-text.js';
 
-/** The Pod Template section of a workload: labels, then each container's image, ports and environment. */
-export function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined): void {
+/**
+ * The Pod Template section of a workload: labels, then each container's image, ports and
+ * environment. `withAnnotations`: the template's annotations after its labels, as `rollout history
+ * --revision` prints them.
+ */
+export function describeTemplate(text: DescribeText, template: PodTemplateSpec | undefined, withAnnotations = false): void {
   text.line(0, 'Pod Template:');
   text.map(1, 'Labels:', template?.metadata?.labels);
+  if (withAnnotations) text.map(1, 'Annotations:', template?.metadata?.annotations, ': ');
   text.line(1, 'Containers:');
   for (const container of template?.spec?.containers ?? []) {
     // kubectl indents a template's container names by one space more than their section.

@@ -9,7 +9,7 @@ import { parseResourceArgs } from './resource-words.js';
 import { withSession, type Session, type Verb, type VerbIO } from './session.js';
 import { parseWriteArgs, type WriteFlag } from './write-flags.js';
 import { forEachReporting, integerFlag, objectRef } from './write-support.js';
-import { changeCauseAnnotation, historyTable, revisionsOf, rollbackTarget, sameTemplate, templateOf } from './write-rollout-history.js';
+import { changeCauseAnnotation, historyTable, revisionTemplate, revisionsOf, rollbackTarget, sameTemplate, templateOf } from './write-rollout-history.js';
 import { statusViewer, type RolloutState } from './write-rollout-status.js';
 import { waitForObject } from './write-wait.js';
 
@@ -20,13 +20,14 @@ const flags: WriteFlag[] = [
   { name: 'timeout', type: 'string', value: '<duration>', fallback: '0: wait for ever', text: 'status: give up waiting after this long' },
   { name: 'watch', short: 'w', type: 'boolean', fallback: 'true (--watch=false to look once)', text: 'status: follow the rollout until it finishes' },
   { name: 'to-revision', type: 'string', value: '<revision>', fallback: '0: the previous one', text: 'undo: the revision to go back to (see rollout history)' },
+  { name: 'revision', type: 'string', value: '<revision>', fallback: '0: the list', text: 'history: the pod template of this revision' },
 ];
 
 export const rolloutUsage = {
   usage: ['raftplane rollout status|history|undo|restart|pause|resume <type> <name> | <type>/<name>'],
   summary: [
     'status: waits for a Deployment or DaemonSet rollout to finish, a live line on a terminal;',
-    'history: the revisions; undo: back to the previous one (or --to-revision);',
+    'history: the revisions (--revision: one, with its pod template); undo: back to the previous one (or --to-revision);',
     'restart: new pods by a template annotation; pause/resume: hold and release a Deployment\'s rollouts.',
   ],
   examples: ['raftplane rollout status deploy/web --timeout=2m', 'raftplane rollout undo deploy/web --to-revision=2'],
@@ -61,12 +62,13 @@ export const rollout: Verb = async (argv, io) => {
   const timeoutMs = values.timeout === undefined ? undefined : parseDurationMs(values.timeout as string);
   if (timeoutMs === null) throw invalidFlag('timeout', `must be a duration (30s, 5m), got ${JSON.stringify(values.timeout)}`);
   const toRevision = integerFlag('to-revision', values['to-revision'] as string | undefined, 0) ?? 0;
+  const revision = integerFlag('revision', values.revision as string | undefined, 0) ?? 0;
   return withSession(values, io, (session) => {
     const targets = pairs.map(({ info, name }) => ({ info, namespace: info.namespaced ? session.namespace : undefined, name: name ?? '' }));
     return forEachReporting(targets, session, io, async (target) => {
       const run: Record<Subcommand, () => Promise<void>> = {
         status: () => status(session, target, io, { watch: !noWatch, timeoutMs: timeoutMs === 0 ? undefined : timeoutMs }),
-        history: () => history(session, target, io),
+        history: () => history(session, target, io, revision),
         undo: () => undo(session, target, io, toRevision),
         restart: () => restart(session, target, io),
         pause: () => setPaused(session, target, io, true),
@@ -118,10 +120,16 @@ async function status(session: Session, target: Target, io: VerbIO, options: { w
   if (done !== true && options.watch) throw new CliError(CliErrorCode.InvalidArgument, 'rollout status was interrupted before the rollout finished');
 }
 
-async function history(session: Session, target: Target, io: VerbIO): Promise<void> {
+async function history(session: Session, target: Target, io: VerbIO, revision: number): Promise<void> {
   if (target.info.kind !== 'Deployment') throw notImplemented('history viewer', target);
   const deployment = (await getObject(session, target, io.signal)) as Deployment;
   const revisions = await revisionsOf(session, deployment, io.signal);
+  if (revision > 0) {
+    const found = revisions.find((r) => r.revision === revision);
+    if (found === undefined) throw new CliError(CliErrorCode.InvalidArgument, `unable to find the specified revision ${revision}`);
+    io.stdout.write(`${objectRef(target.info, target.name)} with revision #${revision}\n${revisionTemplate(found.replicaSet)}`);
+    return;
+  }
   // kubectl's heading ends with a space, and the table with an empty line.
   io.stdout.write(revisions.length === 0 ? 'No rollout history found.\n' : `${objectRef(target.info, target.name)} \n${historyTable(revisions)}\n`);
 }

@@ -4,6 +4,8 @@
 // Deployment, and the controller then makes the old ReplicaSet new again under a new revision.
 
 import type { Deployment, PodTemplateSpec, ReplicaSet } from '@raftplane/api';
+import { describeTemplate } from './read-describe-kinds.js';
+import { DescribeText } from './read-describe-text.js';
 import type { Session } from './session.js';
 
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
@@ -35,6 +37,19 @@ export function historyTable(revisions: readonly Revision[]): string {
   const rows = [['REVISION', 'CHANGE-CAUSE'], ...revisions.map((r) => [String(r.revision), r.replicaSet.metadata.annotations?.[changeCauseAnnotation] ?? '<none>'])];
   const width = Math.max(...rows.map((row) => (row[0] ?? '').length)) + 2;
   return rows.map(([revision = '', cause = '']) => `${revision.padEnd(width)}${cause}\n`).join('');
+}
+
+/**
+ * `rollout history --revision`'s body (kubectl's ViewHistory): the revision's ReplicaSet template
+ * as it is, hash label included, with the ReplicaSet's change-cause copied into its annotations.
+ */
+export function revisionTemplate(rs: ReplicaSet): string {
+  const template = structuredClone(rs.spec?.template ?? {}) as PodTemplateSpec;
+  const cause = rs.metadata.annotations?.[changeCauseAnnotation];
+  if (cause !== undefined) template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [changeCauseAnnotation]: cause } };
+  const text = new DescribeText();
+  describeTemplate(text, template, true);
+  return text.toString();
 }
 
 /** The template a ReplicaSet was made from: its own, without the controller's hash label. */
