@@ -164,6 +164,12 @@ export async function podLogTarget(store: ObjectStore, pod: Pod, query: URLSearc
     const value = query.get(name);
     if (value !== null && !/^\d+$/.test(value)) throw podLogError(pod, 400, 'BadRequest', `${name}: Invalid value: ${JSON.stringify(value)}: must be a non-negative integer`);
   }
+  const sinceTime = query.get('sinceTime');
+  if (sinceTime !== null && Number.isNaN(Date.parse(sinceTime))) {
+    throw podLogError(pod, 400, 'BadRequest', `sinceTime: Invalid value: ${JSON.stringify(sinceTime)}: must be an RFC 3339 time`);
+  }
+  // Kubernetes' ValidatePodLogOptions, word for word.
+  if (sinceTime !== null && query.get('sinceSeconds') !== null) throw podLogError(pod, 400, 'BadRequest', 'at most one of `sinceTime` or `sinceSeconds` may be specified');
   const passed = new URLSearchParams();
   for (const name of podLogParams) {
     const value = query.get(name);

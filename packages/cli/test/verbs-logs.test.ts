@@ -90,6 +90,8 @@ describe('a pod', () => {
   it('passes --tail, --since and --timestamps on as the agent\'s parameters', async () => {
     expect((await logs('web-1', '-n', 'shop', '--tail', '1', '--since', '5m', '--timestamps')).stdout).toBe('2026-11-26T21:53:06.000000000Z web-1/web line 2\n');
     expect(seen.at(-1)?.query).toEqual({ container: 'web', tailLines: '1', sinceSeconds: '300', timestamps: 'true' });
+    expect((await logs('web-1', '-n', 'shop', '--since-time', '2026-11-26T21:00:00+01:00')).code).toBe(0);
+    expect(seen.at(-1)?.query).toEqual({ container: 'web', sinceTime: '2026-11-26T21:00:00+01:00' });
     // -1 is kubectl's "every line": nothing is passed on.
     expect((await logs('web-1', '-n', 'shop', '--tail=-1')).code).toBe(0);
     expect(seen.at(-1)?.query).toEqual({ container: 'web' });
@@ -212,6 +214,9 @@ describe('errors', () => {
     expect((await logs('web-1', '--tail', '-1')).stderr).toBe('--tail needs a value (one that starts with a dash is written --tail=<value>)\n');
     expect((await logs('web-1', '-c')).stderr).toBe('-c needs a value (one that starts with a dash is written --container=<value>)\n');
     expect((await logs('web-1', '--since', 'yesterday')).stderr).toBe('--since "yesterday" is not a positive duration (want e.g. 30s, 5m, 1h)\n');
+    expect((await logs('web-1', '--since-time', 'yesterday')).stderr).toBe('--since-time "yesterday" is not an RFC 3339 time (want e.g. 2026-11-26T21:00:00Z)\n');
+    expect((await logs('web-1', '--since-time', '2026-13-40T25:00:00Z')).stderr).toContain('is not an RFC 3339 time');
+    expect((await logs('web-1', '--since', '5m', '--since-time', '2026-11-26T21:00:00Z')).stderr).toBe('at most one of --since or --since-time may be given\n');
     expect((await logs('web-1', '--bogus')).stderr).toBe('unknown flag --bogus for raftplane logs (see --help)\n');
     expect((await logs()).stderr).toBe('a pod or <type>/<name> must be given: raftplane logs <pod> (see --help)\n');
     expect((await logs('two', 'b', '-c', 'a')).stderr).toBe('only one of -c or an inline container name may be given\n');
@@ -220,7 +225,7 @@ describe('errors', () => {
     expect((await logs('two', '--max-log-requests', '0')).stderr).toBe('--max-log-requests must be greater than 0\n');
     const help = linesOf((await logs('--help')).stdout);
     expect(help[0]).toBe('usage: raftplane logs <pod> [<container>] [flags]');
-    for (const flag of ['-c, --container <name>', '-f, --follow', '-p, --previous', '--tail <lines>', '--since <duration>', '--timestamps', '-l, --selector <selector>', '--all-containers', '--prefix', '--max-log-requests <count>', '-n, --namespace <namespace>']) {
+    for (const flag of ['-c, --container <name>', '-f, --follow', '-p, --previous', '--tail <lines>', '--since <duration>', '--since-time <RFC 3339 time>', '--timestamps', '-l, --selector <selector>', '--all-containers', '--prefix', '--max-log-requests <count>', '-n, --namespace <namespace>']) {
       expect(help.find((l) => l.trimStart().startsWith(flag)), flag).toMatch(/\(default .+\)$/);
     }
   });

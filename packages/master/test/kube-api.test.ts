@@ -488,6 +488,10 @@ describe('subresources', () => {
     const badTail = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log?tailLines=-3');
     expect(badTail.status).toBe(400);
     expect(badTail.json.message).toContain('tailLines: Invalid value: "-3"');
+    const badTime = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log?sinceTime=yesterday');
+    expect([badTime.status, badTime.json.message]).toEqual([400, 'sinceTime: Invalid value: "yesterday": must be an RFC 3339 time']);
+    const both = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log?sinceTime=2026-11-26T21:00:00Z&sinceSeconds=5');
+    expect([both.status, both.json.message]).toEqual([400, 'at most one of `sinceTime` or `sinceSeconds` may be specified']);
     // The endpoint exists but nothing listens there: the agent cannot be reached.
     const unreachable = await api('GET', '/api/v1/namespaces/default/pods/to-bind/log');
     expect(unreachable.status).toBe(503);

@@ -6,7 +6,7 @@ import { isStatusError, labelSelectorObjectToString, resourceByName, type KubeOb
 import { objectPath } from '@raftplane/client';
 import { CliError, CliErrorCode } from '../errors.js';
 import { nameOf } from './printing.js';
-import { integerFlag, parseReadArgs, printedHelp, secondsFlag, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
+import { integerFlag, parseReadArgs, printedHelp, rfc3339Flag, secondsFlag, stringFlag, verbUsage, type ReadFlag } from './read-flags.js';
 import { copyLogLines, copyLogStream, openLogStream } from './read-log-stream.js';
 import { resourceFromWord } from './resource-words.js';
 import { withSession, type Session, type Verb, type VerbIO } from './session.js';
@@ -17,6 +17,7 @@ const flags: readonly ReadFlag[] = [
   { name: 'previous', short: 'p', type: 'boolean', fallback: 'false', text: "the previous instance's output, after a restart" },
   { name: 'tail', type: 'string', value: '<lines>', fallback: '-1, all', text: 'only the last lines' },
   { name: 'since', type: 'string', value: '<duration>', fallback: 'all', text: 'only output newer than this: 30s, 5m, 1h' },
+  { name: 'since-time', type: 'string', value: '<RFC 3339 time>', fallback: 'all', text: 'only output after this time: 2026-11-26T21:00:00Z (not with --since)' },
   { name: 'timestamps', type: 'boolean', fallback: 'false', text: 'prefix each line with its RFC 3339 time' },
   { name: 'selector', short: 'l', type: 'string', value: '<selector>', fallback: 'none', text: 'every pod with these labels instead of one named pod' },
   { name: 'all-containers', type: 'boolean', fallback: 'false', text: "every container of the pod(s), one after another (-f: at once)" },
@@ -67,6 +68,8 @@ function optionsOf(values: Record<string, string | boolean | string[] | undefine
   if (streamsMax < 1) throw new CliError(CliErrorCode.InvalidFlag, '--max-log-requests must be greater than 0', '--max-log-requests');
   const tail = integerFlag(values, 'tail', true);
   const since = secondsFlag(values, 'since');
+  const sinceTime = rfc3339Flag(values, 'since-time');
+  if (since !== undefined && sinceTime !== undefined) throw new CliError(CliErrorCode.ConflictingFlags, 'at most one of --since or --since-time may be given', '--since-time');
   const follow = values.follow === true;
   const previous = values.previous === true;
   const query: Record<string, string> = {};
@@ -74,6 +77,7 @@ function optionsOf(values: Record<string, string | boolean | string[] | undefine
   if (previous) query.previous = 'true';
   if (tail !== undefined && tail >= 0) query.tailLines = String(tail);
   if (since !== undefined) query.sinceSeconds = String(since);
+  if (sinceTime !== undefined) query.sinceTime = sinceTime;
   if (values.timestamps === true) query.timestamps = 'true';
   return { container: flagContainer ?? positionals[1], query, follow, selector, allContainers, prefix: values.prefix === true, streamsMax };
 }

@@ -116,6 +116,16 @@ export function secondsFlag(values: ParsedVerbArgs['values'], name: string): num
   return Math.ceil(ms / 1000);
 }
 
+/** An RFC 3339 time as kubectl's --since-time takes it (`2026-11-26T21:00:00Z`, `…+01:00`), passed on as written. */
+export function rfc3339Flag(values: ParsedVerbArgs['values'], name: string): string | undefined {
+  const text = stringFlag(values, name);
+  if (text === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(Date.parse(text))) {
+    throw invalidFlag(name, `${JSON.stringify(text)} is not an RFC 3339 time (want e.g. 2026-11-26T21:00:00Z)`);
+  }
+  return text;
+}
+
 /** `-o` values a verb accepts; anything else names them. */
 export function outputFlag<T extends string>(values: ParsedVerbArgs['values'], allowed: readonly T[]): T | undefined {
   const text = stringFlag(values, 'output');
