@@ -124,6 +124,45 @@ describe('apply --server-side', () => {
   });
 });
 
+describe('apply --prune', () => {
+  const configMap = (name: string, team: string) => ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', `  name: ${name}`, '  labels:', `    team: ${team}`, 'data: {a: "1"}', ''].join('\n');
+
+  it('deletes what an earlier apply made and the manifests no longer hold, within the selector, and nothing else', async () => {
+    const set = join(dir, 'prune-set');
+    await mkdir(set, { recursive: true });
+    await writeFile(join(set, 'a.yaml'), deployment('p-a', { label: 'p' }));
+    await writeFile(join(set, 'b.yaml'), deployment('p-b', { label: 'p' }));
+    await writeFile(join(set, 'cm.yaml'), configMap('p-cm', 'p'));
+    expect(await apply(['-f', set, '--prune', '-l', 'team=p'])).toEqual({ code: 0, stdout: 'deployment.apps/p-a created\ndeployment.apps/p-b created\nconfigmap/p-cm created\n', stderr: '' });
+    // Applied under another label, and made without apply under this one: neither may be pruned.
+    expect((await apply(['-f', await file('q.yaml', configMap('q-cm', 'q'))])).code).toBe(0);
+    await cluster.client.resource('configmaps', 'default').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p-hand', labels: { team: 'p' } }, data: {} });
+
+    await rm(join(set, 'b.yaml'));
+    expect(await apply(['-f', set, '--prune', '-l', 'team=p', '--dry-run=client'])).toEqual({
+      code: 0,
+      stdout: 'deployment.apps/p-a unchanged (dry run)\nconfigmap/p-cm unchanged (dry run)\ndeployment.apps/p-b pruned (dry run)\n',
+      stderr: '',
+    });
+    expect(await cluster.client.resource('deployments', 'default').get('p-b')).toBeDefined();
+    expect(await apply(['-f', set, '--prune', '-l', 'team=p'])).toEqual({ code: 0, stdout: 'deployment.apps/p-a unchanged\nconfigmap/p-cm unchanged\ndeployment.apps/p-b pruned\n', stderr: '' });
+    await expect(cluster.client.resource('deployments', 'default').get('p-b')).rejects.toMatchObject({ status: { reason: 'NotFound' } });
+    for (const name of ['q-cm', 'p-hand', 'p-cm']) expect(await cluster.client.resource('configmaps', 'default').get(name)).toBeDefined();
+  });
+
+  it('-l alone applies only the selected objects; --prune needs -l or --all, and --all goes with --prune alone', async () => {
+    const mixed = await file('mixed.yaml', `${configMap('sel-yes', 'sel')}---\n${configMap('sel-no', 'other')}`);
+    expect(await apply(['-f', mixed, '-l', 'team=sel'])).toEqual({ code: 0, stdout: 'configmap/sel-yes created\n', stderr: '' });
+    expect((await apply(['-f', mixed, '--prune'])).stderr).toBe(
+      'all resources selected for prune without explicitly passing --all. To prune all resources, pass the --all flag. If you did not mean to prune all resources, specify a label selector\n',
+    );
+    expect((await apply(['-f', mixed, '--all'])).stderr).toBe('--all is only for --prune\n');
+    expect((await apply(['-f', mixed, '--prune', '--all', '-l', 'team=sel'])).stderr).toBe('cannot set --all and --selector at the same time\n');
+    expect((await apply(['-f', mixed, '-l', 'team in (a'])).code).toBe(1);
+    await expect(cluster.client.resource('configmaps', 'default').get('sel-no')).rejects.toMatchObject({ status: { reason: 'NotFound' } });
+  });
+});
+
 describe('apply -f: the masters', () => {
   it('goes on to the next master when the first cannot be reached', async () => {
     const path = await file('second.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: via-second}\n');
