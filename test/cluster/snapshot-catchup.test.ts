@@ -1,6 +1,7 @@
 // Real master processes: a master stopped while the others write past log compaction comes back
 // and catches up through a snapshot streamed by the leader.
 
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { awaitConverged, awaitLeader, expectAllApplied } from '../support/cluster-checks.js';
 import { WriteLoad } from '../support/load.js';
@@ -56,6 +57,39 @@ describe('catching up through a snapshot', () => {
     const status = await control.client.status(lagging);
     expect(status?.snapshotIndex).toBeGreaterThan(400);
     expect(status?.firstIndex).toBeGreaterThan(1);
+    await expectAllApplied(control, load.acknowledged);
+  });
+
+  test('a follower that stops answering in the middle of a snapshot holds the leader\'s compaction off for a while, not for ever', async () => {
+    const { control } = cluster;
+    const leader = await awaitLeader(control);
+    const lagging = control.ids().find((id) => id !== leader) as number;
+    await control.stop(lagging);
+    // A store of several MB: in 4 KiB chunks, one in flight at a time, its snapshot streams for a while.
+    const value = 'v'.repeat(4_000);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        // With a session, a write cut off at the stopped master is retried elsewhere, applied once.
+        const clientId = randomUUID();
+        for (let i = next++, sequence = 1; i < 1_500; i = next++, sequence++) {
+          expect(await control.client.put(`big-${i}`, value, { session: { clientId, sequence } })).toMatchObject({ ok: true });
+        }
+      }),
+    );
+    await control.start(lagging);
+    await control.waitFor('the leader to stream a snapshot to the restarted master', (s) => s.get(leader)?.peers.some((p) => p.id === lagging && p.state === 'snapshot') === true, 30_000);
+    await control.signal(lagging, 'SIGSTOP');
+    const before = (await control.client.status(leader))?.snapshotIndex ?? 0;
+    const load = new WriteLoad(control.client, 8, 'after').start();
+    try {
+      // Held off while the stream is live, then not: at most two snapshot intervals (2 x 300 entries) later.
+      await control.waitFor('the leader to compact again', (s) => (s.get(leader)?.snapshotIndex ?? 0) > before, 30_000);
+    } finally {
+      await load.stop();
+      await control.signal(lagging, 'SIGCONT');
+    }
+    await awaitConverged(control, control.ids(), 60_000);
     await expectAllApplied(control, load.acknowledged);
   });
 });

@@ -474,8 +474,9 @@ export class Master {
    * the log; nothing is copied. The data Raft streams to a follower that fell behind the log is
    * built only when Raft asks for it (storage.snapshotDataWanted: the store captures its state,
    * then encodes it while the loop goes on) and handed to the storage by a later turn, in memory.
-   * While this leader streams a snapshot it compacts nothing (etcd: "skip compaction since there
-   * is an inflight snapshot"), so that the snapshot stays of use to the follower receiving it.
+   * While this leader streams a snapshot to a follower that answers, it compacts nothing until the
+   * log is twice the usual length (etcd: "skip compaction since there is an inflight snapshot"),
+   * so that the snapshot stays of use to the follower receiving it.
    */
   private async maybeSnapshot(): Promise<void> {
     const built = this.snapshotBuilt;
@@ -505,18 +506,23 @@ export class Master {
       );
       return;
     }
-    const snapshotIndex = this.storage.snapshotMetadata().index;
-    if (this.kv.appliedIndex - snapshotIndex < this.config.snapshot.entriesMax || this.streamingSnapshot()) return;
+    const behind = this.kv.appliedIndex - this.storage.snapshotMetadata().index;
+    const { entriesMax } = this.config.snapshot;
+    // A stream holds compaction off for at most another entriesMax entries: the log stays bounded.
+    if (behind < entriesMax || (behind < 2 * entriesMax && this.streamingSnapshot())) return;
     // The store's batches up to the applied index are in the database before the synced batch
     // that records the snapshot (which makes them durable with it).
     await this.kv.settled();
     await this.recordSnapshot(this.kv.appliedIndex);
   }
 
-  /** Whether this master leads and streams a snapshot to some follower. */
+  /**
+   * Whether this master leads and streams a snapshot to a follower that answers: one gone quiet
+   * (recentActive lapses within an election timeout under checkQuorum) holds nothing off.
+   */
   private streamingSnapshot(): boolean {
     if (this.node.raft.role !== 'leader') return false;
-    for (const pr of this.node.status().progress?.values() ?? []) if (pr.state === 'snapshot') return true;
+    for (const pr of this.node.status().progress?.values() ?? []) if (pr.state === 'snapshot' && pr.recentActive) return true;
     return false;
   }
 
