@@ -247,8 +247,7 @@ export class KvStore {
    * entries are committed, so a crash before their batch lands replays them to the same results).
    * Everything they write and the applied index go to disk in one batch (rule 4), queued behind
    * the batches before it and, when given, after `writeAfter` (the master orders it after the
-   * write of the commit index that committed the entries, so that the disk never holds an applied
-   * index above its commit index); `written` resolves once it is there, the visible state
+   * Raft write the entries were committed in); `written` resolves once it is there, the visible state
    * (appliedIndex, currentRevision, reads) has moved to it and its revisions are published, in
    * order. A batch that fails rejects `written` and every later call: the caller must stop.
    */

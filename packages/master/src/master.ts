@@ -233,6 +233,9 @@ export class Master {
         options.logger.warn({ dataDir, snapshotIndex: stored.index, applied: kv.appliedIndex }, 'restoring the snapshot persisted before a crash');
         await kv.restore(storage.snapshot());
       }
+      // Commit-only changes are not written (storage: PersistUpdate.mustSync): the store's applied
+      // index, which only committed entries reach, may be past the commit index on disk.
+      storage.learnCommit(kv.appliedIndex);
       const master = new Master(options, db, storage, kv, onFatal);
       await master.startTransport();
       master.tickTimer = setInterval(() => master.onTick(), options.config.raft.tickMs);
@@ -412,13 +415,14 @@ export class Master {
     // Written now, before this master's own fsync: its followers persist meanwhile (Raft §10.2.1).
     transport.send(ready.messages);
     transport.flushNow();
-    // One batch; fsync'd unless only the commit index moved (a lost commit index is learnt again).
+    // One synced batch; a change of the commit index alone is only held in memory by the storage
+    // (a lost commit index is learnt again: storage.learnCommit at startup, and from the leader).
     const persisted = this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
     persisted.catch(() => undefined); // awaited below: a failure must not count as unhandled meanwhile
     // Committed entries were all persisted by earlier turns unless this Ready appends entries (a
     // lone master commits what it appends) or installs a snapshot: then they are applied only
     // after the persist. Otherwise they are applied meanwhile, and their answers need not wait for
-    // it; their batch still reaches the disk after it (never an applied index above the commit).
+    // it; their batch still reaches the disk after it.
     const applyFirst = ready.entries.length === 0 && ready.snapshot === null;
     if (applyFirst && ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
     await persisted;

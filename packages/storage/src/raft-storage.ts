@@ -61,9 +61,10 @@ export interface PersistUpdate {
   readonly hardState: HardState | null;
   /**
    * Ready.mustSync. Absent or true: the batch is written with `sync: true`. False is allowed only
-   * for a change of the commit index alone: it is written without an fsync, which is safe because
-   * a lost commit index is learnt again from the leader, and LevelDB's write-ahead log is in
-   * order, so it never survives without the synced batches before it.
+   * for a change of the commit index alone, which is not written at all: the storage holds it in
+   * memory and the next synced batch (or snapshot) writes it. The commit index is volatile state
+   * in Raft (Figure 2 of the paper): after a crash it is learnt again, from the state machine's
+   * applied index at open (learnCommit) and from the leader.
    */
   readonly mustSync?: boolean;
 }
@@ -71,8 +72,8 @@ export interface PersistUpdate {
 export interface StorageStats {
   /** Batches written with `sync: true`: one fsync each. */
   readonly syncedBatches: number;
-  /** Batches written without an fsync (commit-only updates with mustSync false). */
-  readonly unsyncedBatches: number;
+  /** Commit-only updates (mustSync false): held in memory, written with the next synced batch. */
+  readonly commitOnlyUpdates: number;
   readonly entriesWritten: number;
   /** Bytes of keys and values handed to LevelDB. */
   readonly bytesWritten: number;
@@ -109,7 +110,9 @@ export class RaftStorage implements Storage {
   /** Set by the first failed write; every later write is refused, since what reached the disk is unknown. */
   private failure: StorageError | null = null;
   private closed = false;
-  private readonly counters = { syncedBatches: 0, unsyncedBatches: 0, entriesWritten: 0, bytesWritten: 0 };
+  private readonly counters = { syncedBatches: 0, commitOnlyUpdates: 0, entriesWritten: 0, bytesWritten: 0 };
+  /** The hard state as on disk; the mirror's may be ahead by its commit index alone (see PersistUpdate.mustSync). */
+  private writtenHardState: HardState;
 
   private constructor(db: Db, dataDir: string, log: LogSublevel, meta: MetaSublevel, state: DurableState) {
     this.db = db;
@@ -120,6 +123,7 @@ export class RaftStorage implements Storage {
     this.compacted = state.compacted;
     this.snapshotChunkCount = state.snapshotChunkCount;
     this.snapshotDataMissing = state.snapshotDataInStateMachine;
+    this.writtenHardState = state.hardState;
     assert.equal(this.memory.firstIndex(), state.compacted.index + 1, 'open: first index does not follow the compacted record');
     assert.equal(this.memory.lastIndex(), state.compacted.index + state.entries.length, 'open: last index does not match the entries read');
     assert.equal(this.memory.snapshot().metadata.term, state.snapshot.metadata.term, 'open: snapshot term does not match the log');
@@ -191,6 +195,25 @@ export class RaftStorage implements Storage {
       throw new RaftError(RaftErrorCode.SnapshotTemporarilyUnavailable, `the data of the snapshot at ${index} is the state machine's store; it is being built`, { index });
     }
     return this.memory.snapshot();
+  }
+
+  /**
+   * At startup, before Raft reads initialState(): the state machine has applied the entries
+   * through `appliedIndex`, and only committed entries are applied, so the commit index is at
+   * least that. The commit index on disk may be behind it (only synced batches write it; see
+   * PersistUpdate.mustSync): it is raised here, in memory. The log must hold that entry: a state
+   * machine ahead of the log is a damaged directory (STORAGE_CORRUPT).
+   */
+  learnCommit(appliedIndex: number): void {
+    assert(this.writing === null, 'learnCommit: a write is in flight (call it at startup)');
+    const { hardState } = this.memory.initialState();
+    if (appliedIndex <= hardState.commit) return;
+    const last = this.memory.lastIndex();
+    if (appliedIndex > last) {
+      const what = `the state machine has applied index ${appliedIndex}, past the last log index ${last}`;
+      throw new StorageError(StorageErrorCode.Corrupt, this.dataDir, what, { record: 'hard state', index: appliedIndex });
+    }
+    this.memory.setHardState({ ...hardState, commit: appliedIndex });
   }
 
   /** The metadata of the snapshot held, whether or not its data is at hand. */
@@ -273,13 +296,14 @@ export class RaftStorage implements Storage {
     if (entries.length > 0) last = this.putEntries(ops, entries, compacted, last);
     if (snapshot !== null || entries.length > 0) this.putPosition(ops, MetaKey.LastEntry, last);
     const hardState = update.hardState !== null && !hardStateEqual(update.hardState, held) ? update.hardState : null;
-    if (hardState !== null) {
-      assertHardStateMoves(held, hardState);
-      ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(hardState) });
-    }
-    if (ops.length === 0) return;
+    if (hardState !== null) assertHardStateMoves(held, hardState);
     const mustSync = update.mustSync ?? true;
     if (!mustSync) assertCommitOnly(update, held);
+    // A synced batch also carries a commit index held in memory so far.
+    const hardStateAfter = hardState ?? held;
+    const writesHardState = mustSync && !hardStateEqual(hardStateAfter, this.writtenHardState);
+    if (writesHardState) this.putHardState(ops, hardStateAfter);
+    if (ops.length === 0 && hardState === null) return;
     const heldSnapshot = this.memory.snapshot().metadata;
     const snapshotAfter = snapshot === null ? heldSnapshot : snapshot.metadata;
     this.assertBounds('persist', {
@@ -289,7 +313,9 @@ export class RaftStorage implements Storage {
       termAtSnapshot: snapshotAfter.index > compacted.index ? this.termAfterAppend(entries, snapshotAfter.index) : -1,
       hardState: hardState ?? held,
     });
-    await this.write('persist', ops, mustSync, entries.length);
+    if (mustSync) await this.write('persist', ops, entries.length);
+    else this.counters.commitOnlyUpdates++;
+    if (writesHardState) this.writtenHardState = hardStateAfter;
     if (snapshot !== null) this.memory.applySnapshot(snapshot);
     this.memory.append(entries);
     if (hardState !== null) this.memory.setHardState(hardState);
@@ -346,6 +372,9 @@ export class RaftStorage implements Storage {
     this.checkSnapshotBytes(data, index);
     const metadata: SnapshotMetadata = { index, term: this.memory.term(index), confState };
     const ops: Op[] = [];
+    // The commit index it was applied under goes with it, if held in memory only so far.
+    const writesHardState = !hardStateEqual(hardState, this.writtenHardState);
+    if (writesHardState) this.putHardState(ops, hardState);
     const chunkCount = this.putSnapshot(ops, metadata, data, dataInStateMachine);
     let compacted = this.compacted;
     const compactIndex = Math.max(compacted.index, index - keepEntries);
@@ -359,7 +388,8 @@ export class RaftStorage implements Storage {
     const last = this.lastPosition();
     const termAtSnapshot = index > compacted.index ? metadata.term : -1;
     this.assertBounds('createSnapshot', { compacted, snapshot: metadata, last, termAtSnapshot, hardState });
-    await this.write('createSnapshot', ops, true, 0);
+    await this.write('createSnapshot', ops, 0);
+    if (writesHardState) this.writtenHardState = hardState;
     if (compacted.index > this.compacted.index) {
       const through = compacted.index;
       // Behind the writes: nothing reads below the compacted record, and no write goes there.
@@ -487,7 +517,7 @@ export class RaftStorage implements Storage {
     this.putPosition(ops, MetaKey.Compacted, ZERO_POSITION);
     this.putPosition(ops, MetaKey.LastEntry, ZERO_POSITION);
     ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(EMPTY_HARD_STATE) });
-    await this.write('bootstrap', ops, true, 0);
+    await this.write('bootstrap', ops, 0);
   }
 
   /** Deletes every log record at or below `index` with one range delete; they are below the compacted record already. */
@@ -501,8 +531,12 @@ export class RaftStorage implements Storage {
     }
   }
 
-  /** Writes `ops` as one LevelDB batch; `sync: true` unless told otherwise (DESIGN rule 2). */
-  private async write(what: string, ops: Op[], sync: boolean, entryCount: number): Promise<void> {
+  private putHardState(ops: Op[], hardState: HardState): void {
+    ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(hardState) });
+  }
+
+  /** Writes `ops` as one LevelDB batch with `sync: true` (DESIGN rule 2). */
+  private async write(what: string, ops: Op[], entryCount: number): Promise<void> {
     assert(ops.length > 0, `${what}: an empty batch`);
     let bytes = 0;
     for (const op of ops) {
@@ -510,15 +544,14 @@ export class RaftStorage implements Storage {
       if (op.type === 'put') bytes += op.value.byteLength;
     }
     try {
-      await writeBatch(this.db, ops, sync);
+      await writeBatch(this.db, ops, true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const why = `${what}: LevelDB batch of ${ops.length} operations failed: ${message}`;
       this.failure = new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: error });
       throw this.failure;
     }
-    if (sync) this.counters.syncedBatches++;
-    else this.counters.unsyncedBatches++;
+    this.counters.syncedBatches++;
     this.counters.entriesWritten += entryCount;
     this.counters.bytesWritten += bytes;
   }

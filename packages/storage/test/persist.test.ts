@@ -123,7 +123,7 @@ describe('persist: group commit', () => {
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: entries(1, 50, 1), hardState: { term: 1, vote: 1, commit: 0 } });
     expect(batches).toEqual([{ operations: 52, sync: true }]);
-    expect(storage.stats).toMatchObject({ syncedBatches: 2, unsyncedBatches: 0, entriesWritten: 50 });
+    expect(storage.stats).toMatchObject({ syncedBatches: 2, commitOnlyUpdates: 0, entriesWritten: 50 });
   });
 
   it('writes no batch when there is nothing new: no entries, no hard state, or the hard state already held', async () => {
@@ -135,14 +135,45 @@ describe('persist: group commit', () => {
     expect(batches).toEqual([]);
   });
 
-  it('writes a commit-only change without an fsync when the Ready says mustSync false', async () => {
+  it('holds a commit-only change (mustSync false) in memory: no batch, and the next synced batch writes it', async () => {
     const { db, storage } = await dir.openStorage();
     await storage.persist({ snapshot: null, entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 1, commit: 2 }, mustSync: false });
-    expect(batches).toEqual([{ operations: 1, sync: false }]);
-    expect(storage.stats.unsyncedBatches).toBe(1);
-    expect((await dir.reopen(db)).storage.initialState().hardState.commit).toBe(2);
+    expect(batches).toEqual([]);
+    expect(storage.stats.commitOnlyUpdates).toBe(1);
+    expect(storage.initialState().hardState.commit).toBe(2);
+    // The next synced batch carries it, although its Ready's hard state is unchanged (null).
+    await storage.persist({ snapshot: null, entries: [entry(4, 1)], hardState: null });
+    expect(batches).toEqual([{ operations: 3, sync: true }]);
+    const second = await dir.reopen(db);
+    expect(second.storage.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+    // A crash loses a commit index held in memory only: it is learnt again (learnCommit, the leader).
+    await second.storage.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 1, commit: 4 }, mustSync: false });
+    expect((await dir.reopen(second.db)).storage.initialState().hardState.commit).toBe(2);
+  });
+
+  it('writes a commit index held in memory with the snapshot taken under it', async () => {
+    const { db, storage } = await dir.openStorage();
+    await storage.persist({ snapshot: null, entries: entries(1, 5, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+    await storage.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 1, commit: 4 }, mustSync: false });
+    await storage.createSnapshot(3, { voters: [1] }, new Uint8Array([7]), 0);
+    // Reopened, the commit index is not below the snapshot (the directory would not verify).
+    const reopened = (await dir.reopen(db)).storage;
+    expect(reopened.initialState().hardState.commit).toBe(4);
+    expect(reopened.snapshotMetadata().index).toBe(3);
+  });
+
+  it('learnCommit raises the commit index to the applied index at startup, and refuses one past the log', async () => {
+    const { db, storage } = await dir.openStorage();
+    await storage.persist({ snapshot: null, entries: entries(1, 5, 1), hardState: { term: 1, vote: 1, commit: 2 } });
+    const reopened = (await dir.reopen(db)).storage;
+    reopened.learnCommit(1); // below the commit index: nothing to learn
+    expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 2 });
+    reopened.learnCommit(4);
+    expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 4 });
+    expect(() => reopened.learnCommit(6)).toThrow(/applied index 6, past the last log index 5/);
+    expect(reopened.initialState().hardState.commit).toBe(4);
   });
 
   it('refuses mustSync false for anything but a commit-only change', async () => {
