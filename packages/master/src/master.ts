@@ -39,6 +39,7 @@ import { RaftStorage, StorageError, StorageErrorCode, isStorageError } from '@ra
 import { Transport, type PeerStatus } from '@raftplane/transport';
 import { Level } from 'level';
 import type { Logger } from 'pino';
+import { CommitBroadcastClock } from './commit-broadcast.js';
 import { masterById, type ClusterConfig, type MasterConfig } from './config.js';
 import type { EtcdHeader, MaintenanceStatus, Member } from './etcd/service.js';
 import { MasterError, MasterErrorCode } from './errors.js';
@@ -136,6 +137,7 @@ export class Master {
   /** Set while a deferred commit broadcast is scheduled (COMMIT_BROADCAST_DELAY_MS). */
   private commitBroadcastTimer: NodeJS.Timeout | null = null;
   private commitBroadcastDue = false;
+  private readonly commitBroadcastClock = new CommitBroadcastClock(COMMIT_BROADCAST_DELAY_MS);
   private loopScheduled = false;
   private loopRunning: Promise<void> | null = null;
   /** A loop is running (set before its first turn starts, cleared after its last ends). */
@@ -311,14 +313,26 @@ export class Master {
     });
   }
 
-  /** The loop went idle with a commit index some follower was not sent: send it a moment later. */
+  /** The loop went idle with a commit index some follower was not sent: send it a moment later (CommitBroadcastClock). */
   private scheduleCommitBroadcast(): void {
-    if (this.commitBroadcastTimer !== null || this.stopping || this.fatalError !== null || !this.node.hasUnsentCommit()) return;
+    if (this.stopping || this.fatalError !== null || !this.node.hasUnsentCommit()) return;
+    this.commitBroadcastClock.idle(this.node.raft.raftLog.committed, performance.now());
+    if (this.commitBroadcastTimer === null) this.armCommitBroadcast(this.commitBroadcastClock.delayMs);
+  }
+
+  private armCommitBroadcast(delayMs: number): void {
     this.commitBroadcastTimer = setTimeout(() => {
       this.commitBroadcastTimer = null;
+      if (this.stopping || !this.node.hasUnsentCommit()) return;
+      const remainingMs = this.commitBroadcastClock.remainingMs(performance.now());
+      if (remainingMs > 0) {
+        // A newer commit index came meanwhile: its own moment is not up yet.
+        this.armCommitBroadcast(remainingMs);
+        return;
+      }
       this.commitBroadcastDue = true;
       this.kick();
-    }, COMMIT_BROADCAST_DELAY_MS);
+    }, delayMs);
   }
 
   private hasInput(): boolean {
