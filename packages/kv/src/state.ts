@@ -109,35 +109,41 @@ export class MvccState implements StatePosition {
   /** The highest proposedAtMs applied: the only clock apply knows (rule 3). Never goes back. */
   clockMs = 0;
   touchNext = 0;
-  keys: BTree<string, KeyIndex> = newTree();
-  leases: BTree<LeaseId, LeaseEntry> = newTree();
-  sessions: BTree<string, SessionEntry> = newTree();
+  keys: BTree<string, KeyIndex>;
+  leases: BTree<LeaseId, LeaseEntry>;
+  sessions: BTree<string, SessionEntry>;
   /** touch -> clientId: the oldest session first. */
-  sessionsByTouch: BTree<number, string> = newTree();
+  sessionsByTouch: BTree<number, string>;
   /** clockMs -> the newest revision written at that time; times and revisions rise together. */
-  times: BTree<number, number> = newTree();
-  /** Lease key sets created by this fork, mutated in place; any other is cloned before a change. */
-  private readonly ownLeaseKeys = new Set<BTree<string, undefined>>();
+  times: BTree<number, number>;
+  /** Lease key sets created by this fork, mutated in place; any other is cloned before a change. Made on the first. */
+  private ownLeaseKeys: Set<BTree<string, undefined>> | null = null;
+
+  /** Empty trees, or `from`'s cloned (copy-on-write): a fork builds no trees it would throw away. */
+  constructor(from?: MvccState) {
+    this.keys = from === undefined ? newTree() : from.keys.clone();
+    this.leases = from === undefined ? newTree() : from.leases.clone();
+    this.sessions = from === undefined ? newTree() : from.sessions.clone();
+    this.sessionsByTouch = from === undefined ? newTree() : from.sessionsByTouch.clone();
+    this.times = from === undefined ? newTree() : from.times.clone();
+  }
 
   /** An empty state at `position`: the scalars of a state record, or of another state. */
   static at(position: StatePosition): MvccState {
-    const state = new MvccState();
-    state.appliedIndex = position.appliedIndex;
-    state.currentRevision = position.currentRevision;
-    state.compactedRevision = position.compactedRevision;
-    state.clockMs = position.clockMs;
-    state.touchNext = position.touchNext;
-    return state;
+    return new MvccState().moveTo(position);
   }
 
   fork(): MvccState {
-    const next = MvccState.at(this);
-    next.keys = this.keys.clone();
-    next.leases = this.leases.clone();
-    next.sessions = this.sessions.clone();
-    next.sessionsByTouch = this.sessionsByTouch.clone();
-    next.times = this.times.clone();
-    return next;
+    return new MvccState(this).moveTo(this);
+  }
+
+  private moveTo(position: StatePosition): this {
+    this.appliedIndex = position.appliedIndex;
+    this.currentRevision = position.currentRevision;
+    this.compactedRevision = position.compactedRevision;
+    this.clockMs = position.clockMs;
+    this.touchNext = position.touchNext;
+    return this;
   }
 
   attachKey(leaseId: LeaseId, key: string): void {
@@ -155,9 +161,9 @@ export class MvccState implements StatePosition {
     const lease = this.leases.get(leaseId);
     assert.ok(lease !== undefined, `lease ${leaseId} is not in the lease table`);
     let keys = lease.keys;
-    if (!this.ownLeaseKeys.has(keys)) {
+    if (this.ownLeaseKeys?.has(keys) !== true) {
       keys = keys.clone();
-      this.ownLeaseKeys.add(keys);
+      (this.ownLeaseKeys ??= new Set()).add(keys);
       this.leases.set(leaseId, { id: lease.id, ttl: lease.ttl, keys });
     }
     edit(keys);
