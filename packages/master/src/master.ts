@@ -375,12 +375,8 @@ export class Master {
     for (; this.ticksPending > 0; this.ticksPending--) this.node.tick();
     if (ticks > 0) this.leaderDuties();
     const now = Date.now();
-    this.proposals.proposeQueued(now, (data) => {
-      const position = this.node.propose(data);
-      invariant(position !== null, `master ${this.id}: a proposal was forwarded although forwarding is off`);
-      return position;
-    });
-    this.reads.ask((context) => this.node.readIndex(context));
+    this.proposals.proposeQueued(now, this.proposeToRaft);
+    this.reads.ask(this.askReadIndex);
     const stepped = performance.now();
     let ready: Ready | null = null;
     if (this.node.hasReady()) {
@@ -390,7 +386,7 @@ export class Master {
     }
     const handled = performance.now();
     this.updateLeadership();
-    await this.maybeSnapshot();
+    if (this.snapshotWorkDue()) await this.maybeSnapshot();
     const done = performance.now();
     if (done - started > SLOW_TURN_MS) {
       // A slow turn delays heartbeats: say where the time went.
@@ -409,6 +405,15 @@ export class Master {
       );
     }
   }
+
+  // Made once, not per turn: a turn runs for every message, tick and proposal.
+  private readonly proposeToRaft = (data: Uint8Array): { readonly index: number; readonly term: number } => {
+    const position = this.node.propose(data);
+    invariant(position !== null, `master ${this.id}: a proposal was forwarded although forwarding is off`);
+    return position;
+  };
+
+  private readonly askReadIndex = (context: Uint8Array): void => this.node.readIndex(context);
 
   private stepPeerMessage(m: Message): void {
     try {
@@ -484,6 +489,14 @@ export class Master {
       this.lessor.revoked(operation.leaseRevoke.id);
       this.revoking.delete(operation.leaseRevoke.id);
     }
+  }
+
+  /** Whether maybeSnapshot() has anything to do: checked first, so that most turns await nothing for it. */
+  private snapshotWorkDue(): boolean {
+    if (this.snapshotBuilt !== null) return true;
+    if (this.snapshotJob !== null) return false;
+    if (this.storage.snapshotDataWanted()) return true;
+    return this.kv.appliedIndex - this.storage.snapshotMetadata().index >= this.config.snapshot.entriesMax;
   }
 
   /**
