@@ -438,12 +438,15 @@ export class Master {
     // (a lost commit index is learnt again: storage.learnCommit at startup, and from the leader).
     const persisted = this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
     persisted.catch(() => undefined); // awaited below: a failure must not count as unhandled meanwhile
-    // Committed entries were all persisted by earlier turns unless this Ready appends entries (a
-    // lone master commits what it appends) or installs a snapshot: then they are applied only
-    // after the persist. Otherwise they are applied meanwhile, and their answers need not wait for
-    // it; their batch still reaches the disk after it.
-    const applyFirst = ready.entries.length === 0 && ready.snapshot === null;
-    if (applyFirst && ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
+    // Committed entries are durable on a quorum whatever this master's own persist: a leader counts
+    // its own copy only once its fsync is done (Raft: selfAcknowledge), and a follower learns the
+    // commit index from its leader. So they are applied while the persist runs, even those that
+    // this very Ready appends (one append can carry entries and a commit index that covers them),
+    // and their answers need not wait for it. Their batch reaches the disk only after it
+    // (applyAhead's writeAfter): a crash never leaves the store applied past the log on disk.
+    // A Ready that installs a snapshot has no committed entries (the log hands out none before it).
+    invariant(ready.snapshot === null || ready.committedEntries.length === 0, `master ${this.id}: a Ready with a snapshot also has committed entries`);
+    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
     await persisted;
     transport.send(ready.messagesAfterPersist);
     transport.flushNow();
@@ -455,15 +458,15 @@ export class Master {
       if (this.lessor.isPrimary()) this.lessor.promote(this.kv.leases(), 0);
     }
     for (const rs of ready.readStates) this.reads.confirmed(rs.context, rs.index);
-    if (!applyFirst && ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
     this.reads.applied(this.kv.appliedIndex);
   }
 
   /**
    * Applies committed entries in memory and answers their proposals at once; the store writes
-   * their batch behind (see KvStore.applyAhead), and reads wait for it through the read barrier.
+   * their batch behind, once `writeAfter` (the Raft write of their Ready) is done (see
+   * KvStore.applyAhead), and reads wait for it through the read barrier.
    */
-  private async apply(entries: readonly Entry[], writeAfter?: Promise<unknown>): Promise<void> {
+  private async apply(entries: readonly Entry[], writeAfter: Promise<unknown>): Promise<void> {
     // The disk must keep up: past this many batches queued, wait for them.
     if (this.kv.batchesInFlight() >= BATCHES_IN_FLIGHT_MAX) await this.kv.settled();
     const commands: Command[] = entries.map((e) => ({ index: e.index, term: e.term, payload: e.data.byteLength === 0 ? null : e.data }));
