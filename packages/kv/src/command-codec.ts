@@ -22,7 +22,7 @@ import type {
   SortTarget,
   TxnRequest,
 } from './types.js';
-import { INT64_MAX, INT64_MIN } from './records.js';
+import { INT64_MAX, INT64_MIN, internLease } from './records.js';
 import { validateClientSession } from './validate.js';
 
 /** Bumped when the encoding changes; an entry of another format fails decoding. */
@@ -125,9 +125,9 @@ function integer(value: unknown, what: string, min: number = Number.MIN_SAFE_INT
 
 /** A lease id: an int64, which msgpackr carries as a bigint (a number only if an older writer sent one). */
 function leaseId(value: unknown, what: string): LeaseId {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return internLease(BigInt(value));
   assert.ok(typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX, `kv command: ${what} ${String(value)} is not an int64`);
-  return value;
+  return internLease(value);
 }
 
 function flag(value: unknown, what: string): boolean {

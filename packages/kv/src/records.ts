@@ -85,9 +85,20 @@ export function integerField(value: unknown, name: string, min: number): number 
 
 /** A lease id as stored: an int64 (msgpackr keeps bigints as int64; an older small id may come back as a number). */
 export function leaseIdField(value: unknown, name: string): LeaseId {
-  if (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) return internLease(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return internLease(BigInt(value));
   throw new RecordProblem(`${name} ${String(value)} is not an int64`);
+}
+
+const NO_LEASE: LeaseId = 0n;
+
+/**
+ * The one shared bigint for "no lease". Every decoded bigint is a heap object of its own, and the
+ * key index keeps one per revision (RevEntry.lease): interning the common 0 keeps hundreds of
+ * thousands of them out of the old generation, which every major GC marks.
+ */
+export function internLease(id: LeaseId): LeaseId {
+  return id === NO_LEASE ? NO_LEASE : id;
 }
 
 export const INT64_MIN = -(2n ** 63n);
