@@ -441,9 +441,9 @@ export class Master {
     // Committed entries are durable on a quorum whatever this master's own persist: a leader counts
     // its own copy only once its fsync is done (Raft: selfAcknowledge), and a follower learns the
     // commit index from its leader. So they are applied while the persist runs, even those that
-    // this very Ready appends (one append can carry entries and a commit index that covers them),
-    // and their answers need not wait for it. Their batch reaches the disk only after it
-    // (applyAhead's writeAfter): a crash never leaves the store applied past the log on disk.
+    // this very Ready appends (one append can carry entries and a commit index that covers them):
+    // the apply's CPU overlaps the fsync. Their answers and their batch wait for the persist
+    // (apply's writeAfter): a crash never leaves the store applied past the log on disk.
     // A Ready that installs a snapshot has no committed entries (the log hands out none before it).
     invariant(ready.snapshot === null || ready.committedEntries.length === 0, `master ${this.id}: a Ready with a snapshot also has committed entries`);
     if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
@@ -462,9 +462,9 @@ export class Master {
   }
 
   /**
-   * Applies committed entries in memory and answers their proposals at once; the store writes
-   * their batch behind, once `writeAfter` (the Raft write of their Ready) is done (see
-   * KvStore.applyAhead), and reads wait for it through the read barrier.
+   * Applies committed entries in memory, then answers their proposals once `writeAfter` (the Raft
+   * write of their Ready) is done; the store writes their batch behind it (see
+   * KvStore.applyAhead), and reads wait for that batch through the read barrier.
    */
   private async apply(entries: readonly Entry[], writeAfter: Promise<unknown>): Promise<void> {
     // The disk must keep up: past this many batches queued, wait for them.
@@ -475,6 +475,10 @@ export class Master {
       () => this.reads.applied(this.kv.appliedIndex),
       (error: unknown) => this.fail(error as Error),
     );
+    // The answers wait for the Ready's Raft write (when it fails, this master stops unanswered), as
+    // they did when the apply came after it: an answered write is then visible on this master one
+    // unsynced store write later, not a whole fsync later. The apply's work overlapped the fsync.
+    await writeAfter;
     const leader = this.node.raft.lead;
     entries.forEach((entry, i) => {
       const result = results[i] ?? null;
