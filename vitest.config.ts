@@ -22,6 +22,17 @@ export default defineConfig({
         test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', ...inProcessTests] },
       },
       {
+        // The storage suite again with a Raft journal in small segments, as the masters run it
+        // (packages/storage/test/support/data-dir.ts); the journal's own tests run once, above.
+        extends: true,
+        test: {
+          name: 'unit-journal',
+          include: ['packages/storage/test/**/*.test.ts'],
+          exclude: ['packages/storage/test/wal*.test.ts', 'packages/storage/test/journal.test.ts'],
+          env: { RAFTPLANE_STORAGE_JOURNAL: '1' },
+        },
+      },
+      {
         // Real master processes: one file at a time, so that timing claims (a new leader within
         // 3 s, no spurious elections) are not measured on two cores shared with other clusters.
         extends: true,

@@ -34,6 +34,8 @@ export const MetaKey = {
   Compacted: 'compacted',
   LastEntry: 'last-entry',
   Snapshot: 'snapshot',
+  /** The sequence number of the last journal record (wal.ts) whose batch LevelDB holds; absent: none. */
+  JournalSeq: 'journal-seq',
 } as const;
 /** The meta records that hold a log position. */
 export type PositionKey = typeof MetaKey.Compacted | typeof MetaKey.LastEntry;
@@ -227,6 +229,15 @@ export function decodeHardState(record: Uint8Array): HardState {
   const payload = openRecord(metaKeyBytes(MetaKey.HardState), record);
   const [term, vote, commit] = unpackFields(payload, 3, '[term, vote, commit]');
   return { term: field(term, 'term'), vote: field(vote, 'vote'), commit: field(commit, 'commit') };
+}
+
+export function encodeJournalSeq(seq: number): Uint8Array {
+  return sealRecord(metaKeyBytes(MetaKey.JournalSeq), packr.pack([seq]));
+}
+
+export function decodeJournalSeq(record: Uint8Array): number {
+  const [seq] = unpackFields(openRecord(metaKeyBytes(MetaKey.JournalSeq), record), 1, '[seq]');
+  return field(seq, 'journal sequence number');
 }
 
 export function encodePosition(key: PositionKey, position: LogPosition): Uint8Array {

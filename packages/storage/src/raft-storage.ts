@@ -1,6 +1,14 @@
 // Raft's durable state in LevelDB behind the core's synchronous Storage interface: every write
-// is one batch with `sync: true` (group commit, DESIGN rule 2), and every read is served from an
-// in-memory mirror that changes only once a batch is durable.
+// is one batch made durable with one sync (group commit, DESIGN rule 2), and every read is served
+// from an in-memory mirror that changes only once a batch is durable.
+//
+// With a journal (`journalDir`, as the masters run), a Ready's batch is made durable by one
+// record in the journal (wal.ts: preallocated segments, O_DSYNC, written on this thread) and is
+// copied into LevelDB unsynced, in groups, behind the writes; LevelDB's `journal-seq` record says
+// how far the copies got. A journal segment is deleted only once a synced LevelDB write covers
+// every record in it, and open() first copies in the records LevelDB lacks, so LevelDB alone
+// holds the whole durable state when loadDurableState() reads it. Snapshots, compactions and
+// batches too large for a segment are written to LevelDB synced, after the copies queued before.
 //
 // Memory: the mirror holds every entry from firstIndex() to lastIndex() and the snapshot's data,
 // so it is bounded by compaction: call createSnapshot() regularly (every N applied entries);
@@ -25,8 +33,11 @@ import {
 } from '@raftplane/raft';
 import {
   MetaKey,
+  RecordProblem,
   SNAPSHOT_DATA_BYTES_MAX,
   confStateProblem,
+  decodeJournalSeq,
+  encodeJournalSeq,
   encodePosition,
   encodeEntry,
   encodeHardState,
@@ -38,6 +49,8 @@ import {
   type PositionKey,
 } from './codec.js';
 import { writeBatch, type BatchWrite } from './batch-writer.js';
+import { decodeWalBatch, encodeWalBatch, type WalBatchSublevels } from './wal-batch.js';
+import { WAL_SEGMENT_BYTES_DEFAULT, Wal, type WalRecovery } from './wal.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import { loadDurableState, logSublevel, metaSublevel, type Db, type DurableState, type LogSublevel, type MetaSublevel } from './load.js';
 import { boundsProblem, describeProblem, entryProblem, logEntryRecord, type DurableBounds } from './verify.js';
@@ -52,6 +65,20 @@ export interface RaftStorageOptions {
   readonly dataDir: string;
   /** The voter set for a data directory that holds no Raft state yet (bootstrap); ignored otherwise. */
   readonly bootstrapConfState: ConfState;
+  /**
+   * The directory of the journal that makes each persist() durable (see the top of this file);
+   * absent, every batch is a synced LevelDB batch. A directory whose batches were journaled must
+   * be opened with its journal, or the batches not yet copied into LevelDB are missing.
+   */
+  readonly journalDir?: string;
+  /** Bytes per journal segment (default WAL_SEGMENT_BYTES_DEFAULT, 16 MiB). */
+  readonly journalSegmentBytes?: number;
+}
+
+/** What open() found in the journal: records copied into LevelDB, and a torn last write dropped. */
+export interface JournalRecovery {
+  readonly recordsCopied: number;
+  readonly tornTail: WalRecovery['tornTail'];
 }
 
 /** What one Ready asks to persist; a `Ready` itself fits this shape. */
@@ -77,11 +104,16 @@ export interface StorageStats {
   readonly entriesWritten: number;
   /** Bytes of keys and values handed to LevelDB. */
   readonly bytesWritten: number;
+  /** Of syncedBatches, those made durable by a journal record (and copied into LevelDB later). */
+  readonly journaledBatches: number;
 }
 
 type Op = BatchWrite;
 
-const OPTION_NAMES: ReadonlySet<string> = new Set(['db', 'dataDir', 'bootstrapConfState']);
+const OPTION_NAMES: ReadonlySet<string> = new Set(['db', 'dataDir', 'bootstrapConfState', 'journalDir', 'journalSegmentBytes']);
+/** Journaled batches are copied into LevelDB in groups of at most this many records or bytes. */
+const COPY_GROUP_RECORDS = 64;
+const COPY_GROUP_BYTES = 1024 * 1024;
 const ZERO_POSITION: LogPosition = Object.freeze({ index: 0, term: 0 });
 
 export class RaftStorage implements Storage {
@@ -110,7 +142,22 @@ export class RaftStorage implements Storage {
   /** Set by the first failed write; every later write is refused, since what reached the disk is unknown. */
   private failure: StorageError | null = null;
   private closed = false;
-  private readonly counters = { syncedBatches: 0, commitOnlyUpdates: 0, entriesWritten: 0, bytesWritten: 0 };
+  private readonly counters = { syncedBatches: 0, commitOnlyUpdates: 0, entriesWritten: 0, bytesWritten: 0, journaledBatches: 0 };
+  /** The journal, if any, and its last record's sequence number. */
+  private journal: Wal | null = null;
+  private journalSeq = 0;
+  /** What open() found in the journal (null without one). */
+  journalRecovery: JournalRecovery | null = null;
+  /** Journaled operations not handed to LevelDB yet: those of the last pendingRecords records, through journalSeq. */
+  private pending: Op[] = [];
+  private pendingRecords = 0;
+  private pendingBytes = 0;
+  /** The journal's fullThroughSeq when a synced copy (which deletes full segments) was last queued. */
+  private fullSegmentsQueuedThrough = 0;
+  /** Settles once every group of journaled batches queued so far is in LevelDB (failures set `failure`). */
+  private copying: Promise<void> = Promise.resolve();
+  /** The last journal record whose batch LevelDB holds (unsynced, perhaps). */
+  private copiedSeq = 0;
   /** The hard state as on disk; the mirror's may be ahead by its commit index alone (see PersistUpdate.mustSync). */
   private writtenHardState: HardState;
 
@@ -140,6 +187,22 @@ export class RaftStorage implements Storage {
     const { db, dataDir, bootstrapConfState } = options;
     const log = logSublevel(db);
     const meta = metaSublevel(db);
+    const journaled = options.journalDir === undefined ? null : await openJournal(db, log, meta, dataDir, options.journalDir, options.journalSegmentBytes ?? WAL_SEGMENT_BYTES_DEFAULT);
+    try {
+      const storage = await RaftStorage.load(db, dataDir, log, meta, bootstrapConfState);
+      if (journaled !== null) {
+        storage.journal = journaled.wal;
+        storage.journalSeq = journaled.lastSeq;
+        storage.journalRecovery = journaled.recovery;
+      }
+      return storage;
+    } catch (error) {
+      await journaled?.wal.close();
+      throw error;
+    }
+  }
+
+  private static async load(db: Db, dataDir: string, log: LogSublevel, meta: MetaSublevel, bootstrapConfState: ConfState): Promise<RaftStorage> {
     const loaded = await loadDurableState(log, meta, dataDir);
     if (loaded !== null) {
       const storage = new RaftStorage(db, dataDir, log, meta, loaded);
@@ -313,7 +376,7 @@ export class RaftStorage implements Storage {
       termAtSnapshot: snapshotAfter.index > compacted.index ? this.termAfterAppend(entries, snapshotAfter.index) : -1,
       hardState: hardState ?? held,
     });
-    if (mustSync) await this.write('persist', ops, entries.length);
+    if (mustSync) await this.write('persist', ops, entries.length, snapshot === null);
     else this.counters.commitOnlyUpdates++;
     if (writesHardState) this.writtenHardState = hardStateAfter;
     if (snapshot !== null) this.memory.applySnapshot(snapshot);
@@ -413,6 +476,14 @@ export class RaftStorage implements Storage {
     this.closed = true;
     if (this.writing !== null) await this.writing;
     await this.logClearing;
+    const journal = this.journal;
+    if (journal === null) return;
+    this.journal = null;
+    // Everything journaled goes into LevelDB, synced, so that the next open has nothing to copy.
+    if (this.failure === null) this.queueCopy(true, journal);
+    await this.copying;
+    // Every record is in LevelDB, synced, unless a copy failed: then the journal stays for the next open.
+    await journal.close({ removeAll: this.failure === null });
   }
 
   // ---- helpers ----
@@ -523,6 +594,7 @@ export class RaftStorage implements Storage {
   /** Deletes every log record at or below `index` with one range delete; they are below the compacted record already. */
   private async clearLogThrough(index: number, what: string): Promise<void> {
     try {
+      await this.copied(); // journaled puts of those records reach LevelDB first
       await this.log.clear({ lte: logKey(index) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -531,29 +603,163 @@ export class RaftStorage implements Storage {
     }
   }
 
+  private sublevels(): WalBatchSublevels {
+    return { log: this.log, meta: this.meta };
+  }
+
+  /**
+   * Hands the pending journaled operations to LevelDB as one batch (after the groups queued
+   * before), with the `journal-seq` record saying how far they go. A synced group makes every
+   * earlier copy durable too (LevelDB syncs its one log in order), so the journal's full segments
+   * through that record are deleted after it.
+   */
+  private queueCopy(sync: boolean, journal: Wal): void {
+    if (this.pendingRecords === 0 && !sync) return;
+    const ops = this.pending;
+    // Every record so far is in this group or an earlier one: the group goes through journalSeq.
+    const seq = this.journalSeq;
+    this.pending = [];
+    this.pendingRecords = 0;
+    this.pendingBytes = 0;
+    if (sync) this.fullSegmentsQueuedThrough = journal.fullThroughSeq;
+    ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.JournalSeq, value: encodeJournalSeq(seq) });
+    this.copying = this.copying
+      .then(async () => {
+        if (this.failure !== null) return;
+        await writeBatch(this.db, ops, sync);
+        this.copiedSeq = seq;
+        if (sync) await journal.removeThrough(seq);
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        const why = `copying journaled batches through record ${seq} into LevelDB failed: ${message}`;
+        this.failure ??= new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: error });
+      });
+  }
+
+  /** Settles once the copies of journaled batches queued so far are done (or failed: see the next write). For tests and benchmarks. */
+  journalCopies(): Promise<void> {
+    return this.copying;
+  }
+
+  /** Settles once every journaled batch so far is in LevelDB (unsynced); rejects if a copy failed. */
+  private async copied(): Promise<void> {
+    if (this.journal !== null && this.pendingRecords > 0) this.queueCopy(false, this.journal);
+    await this.copying;
+    if (this.failure !== null) throw this.failure;
+  }
+
   private putHardState(ops: Op[], hardState: HardState): void {
     ops.push({ type: 'put', sublevel: this.meta, key: MetaKey.HardState, value: encodeHardState(hardState) });
   }
 
-  /** Writes `ops` as one LevelDB batch with `sync: true` (DESIGN rule 2). */
-  private async write(what: string, ops: Op[], entryCount: number): Promise<void> {
+  /**
+   * Makes `ops` durable as one batch with one sync (DESIGN rule 2): a journal record when
+   * `journaled` and the storage has a journal (copied into LevelDB later), else a LevelDB batch
+   * with `sync: true`, written after every journaled batch queued before it.
+   */
+  private async write(what: string, ops: Op[], entryCount: number, journaled = false): Promise<void> {
     assert(ops.length > 0, `${what}: an empty batch`);
     let bytes = 0;
     for (const op of ops) {
       bytes += typeof op.key === 'string' ? op.key.length : op.key.byteLength;
       if (op.type === 'put') bytes += op.value.byteLength;
     }
+    const journal = this.journal;
+    const payload = journaled && journal !== null ? encodeWalBatch(ops, this.sublevels()) : null;
     try {
-      await writeBatch(this.db, ops, true);
+      if (journal !== null && payload !== null && payload.byteLength <= journal.payloadBytesMax) {
+        const seq = this.journalSeq + 1;
+        await journal.append(seq, payload);
+        this.journalSeq = seq;
+        this.counters.journaledBatches++;
+        for (const op of ops) this.pending.push(op);
+        this.pendingRecords++;
+        this.pendingBytes += bytes;
+        if (journal.fullThroughSeq > this.fullSegmentsQueuedThrough) this.queueCopy(true, journal);
+        else if (this.pendingRecords >= COPY_GROUP_RECORDS || this.pendingBytes >= COPY_GROUP_BYTES) this.queueCopy(false, journal);
+      } else {
+        await this.copied();
+        await writeBatch(this.db, ops, true);
+        // Synced: so is every copy before it, and the journal segments they cover can go.
+        if (journal !== null && journal.hasFullSegments) await journal.removeThrough(this.copiedSeq);
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const why = `${what}: LevelDB batch of ${ops.length} operations failed: ${message}`;
-      this.failure = new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: error });
+      const why = payload !== null ? `${what}: journal record ${this.journalSeq + 1} (${ops.length} operations) failed: ${message}` : `${what}: LevelDB batch of ${ops.length} operations failed: ${message}`;
+      this.failure ??= new StorageError(StorageErrorCode.WriteFailed, this.dataDir, why, { cause: error });
       throw this.failure;
     }
     this.counters.syncedBatches++;
     this.counters.entriesWritten += entryCount;
     this.counters.bytesWritten += bytes;
+  }
+}
+
+/**
+ * Opens the journal and copies into LevelDB, synced, the records past its `journal-seq` record;
+ * then deletes every segment found (LevelDB holds them all now). Refuses a gap: a record missing
+ * between what LevelDB holds and the journal's first record.
+ */
+async function openJournal(
+  db: Db,
+  log: LogSublevel,
+  meta: MetaSublevel,
+  dataDir: string,
+  journalDir: string,
+  segmentBytes: number,
+): Promise<{ wal: Wal; lastSeq: number; recovery: JournalRecovery }> {
+  const { wal, recovery } = await Wal.open(journalDir, segmentBytes, dataDir);
+  try {
+    let stored: Uint8Array | undefined;
+    try {
+      stored = await meta.get(MetaKey.JournalSeq);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StorageError(StorageErrorCode.ReadFailed, dataDir, `reading the journal-seq record failed: ${message}`, { record: 'journal-seq record', cause: error });
+    }
+    let copiedSeq = 0;
+    if (stored !== undefined) {
+      try {
+        copiedSeq = decodeJournalSeq(stored);
+      } catch (error) {
+        if (error instanceof RecordProblem) throw new StorageError(StorageErrorCode.Corrupt, dataDir, `journal-seq record: ${error.message}`, { record: 'journal-seq record' });
+        throw error;
+      }
+    }
+    const missing = recovery.records.filter((record) => record.seq > copiedSeq);
+    const first = missing[0];
+    if (first !== undefined && first.seq !== copiedSeq + 1) {
+      const problem = `LevelDB holds the batches through record ${copiedSeq}, but the journal's next record is ${first.seq}: records ${copiedSeq + 1} to ${first.seq - 1} are missing`;
+      throw new StorageError(StorageErrorCode.Corrupt, dataDir, `journal record ${copiedSeq + 1}: ${problem}`, { record: `journal record ${copiedSeq + 1}` });
+    }
+    const ops: BatchWrite[] = [];
+    const sublevels = { log, meta };
+    for (const record of missing) {
+      try {
+        for (const op of decodeWalBatch(record.payload, sublevels)) ops.push(op);
+      } catch (error) {
+        if (error instanceof RecordProblem) throw new StorageError(StorageErrorCode.Corrupt, dataDir, `journal record ${record.seq}: ${error.message}`, { record: `journal record ${record.seq}` });
+        throw error;
+      }
+    }
+    const lastSeq = Math.max(copiedSeq, recovery.records[recovery.records.length - 1]?.seq ?? 0);
+    // Synced even with nothing to copy: LevelDB's copies may be unsynced (a process crash keeps
+    // them in the page cache), and the segments go next.
+    if (recovery.records.length > 0) {
+      ops.push({ type: 'put', sublevel: meta, key: MetaKey.JournalSeq, value: encodeJournalSeq(lastSeq) });
+      try {
+        await writeBatch(db, ops, true);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new StorageError(StorageErrorCode.WriteFailed, dataDir, `copying ${missing.length} journal records into LevelDB failed: ${message}`, { cause: error });
+      }
+    }
+    await wal.removeThrough(Number.MAX_SAFE_INTEGER);
+    return { wal, lastSeq, recovery: { recordsCopied: missing.length, tornTail: recovery.tornTail } };
+  } catch (error) {
+    await wal.close();
+    throw error;
   }
 }
 

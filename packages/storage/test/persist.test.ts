@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRY_OVERHEAD_BYTES, RaftErrorCode, isRaftError, type Entry } from '@raftplane/raft';
 import { StorageErrorCode } from '../src/index.js';
-import { DataDir, entries, entry, recordBatches, storedIndexes } from './support/data-dir.js';
+import { DataDir, LEVELDB_ONLY, entries, entry, recordBatches, storedIndexes, threeVoters } from './support/data-dir.js';
 
 let dir: DataDir;
 beforeEach(async () => {
@@ -92,7 +92,7 @@ describe('persist: byte caps on entries()', () => {
 
 describe('persist: truncating a conflicting tail', () => {
   it('replaces entries at and after the first new one, and deletes the stored ones past the new last index, in the same batch', async () => {
-    const first = await dir.openStorage();
+    const first = await dir.openStorage(threeVoters, LEVELDB_ONLY);
     await first.storage.persist({ snapshot: null, entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 3 } });
     const batches = recordBatches(first.db);
     await first.storage.persist({ snapshot: null, entries: entries(6, 7, 2), hardState: { term: 2, vote: 2, commit: 3 } });
@@ -104,7 +104,7 @@ describe('persist: truncating a conflicting tail', () => {
       expect(await storedIndexes(db)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     };
     await check(first);
-    await check(await dir.reopen(first.db));
+    await check(await dir.reopen(first.db, threeVoters, LEVELDB_ONLY));
   });
 
   it('truncates to a longer tail of a newer term as well', async () => {
@@ -119,7 +119,7 @@ describe('persist: truncating a conflicting tail', () => {
 
 describe('persist: group commit', () => {
   it('writes snapshot-less entries, the last-entry record and the hard state as ONE batch with sync: true', async () => {
-    const { db, storage } = await dir.openStorage();
+    const { db, storage } = await dir.openStorage(threeVoters, LEVELDB_ONLY);
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: entries(1, 50, 1), hardState: { term: 1, vote: 1, commit: 0 } });
     expect(batches).toEqual([{ operations: 52, sync: true }]);
@@ -127,7 +127,7 @@ describe('persist: group commit', () => {
   });
 
   it('writes no batch when there is nothing new: no entries, no hard state, or the hard state already held', async () => {
-    const { db, storage } = await dir.openStorage();
+    const { db, storage } = await dir.openStorage(threeVoters, LEVELDB_ONLY);
     await storage.persist({ snapshot: null, entries: [entry(1, 1)], hardState: { term: 1, vote: 1, commit: 0 } });
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: [], hardState: null });
@@ -136,7 +136,7 @@ describe('persist: group commit', () => {
   });
 
   it('holds a commit-only change (mustSync false) in memory: no batch, and the next synced batch writes it', async () => {
-    const { db, storage } = await dir.openStorage();
+    const { db, storage } = await dir.openStorage(threeVoters, LEVELDB_ONLY);
     await storage.persist({ snapshot: null, entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 1, commit: 2 }, mustSync: false });
@@ -146,11 +146,11 @@ describe('persist: group commit', () => {
     // The next synced batch carries it, although its Ready's hard state is unchanged (null).
     await storage.persist({ snapshot: null, entries: [entry(4, 1)], hardState: null });
     expect(batches).toEqual([{ operations: 3, sync: true }]);
-    const second = await dir.reopen(db);
+    const second = await dir.reopen(db, threeVoters, LEVELDB_ONLY);
     expect(second.storage.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 2 });
     // A crash loses a commit index held in memory only: it is learnt again (learnCommit, the leader).
     await second.storage.persist({ snapshot: null, entries: [], hardState: { term: 1, vote: 1, commit: 4 }, mustSync: false });
-    expect((await dir.reopen(second.db)).storage.initialState().hardState.commit).toBe(2);
+    expect((await dir.reopen(second.db, threeVoters, LEVELDB_ONLY)).storage.initialState().hardState.commit).toBe(2);
   });
 
   it('writes a commit index held in memory with the snapshot taken under it', async () => {
@@ -251,7 +251,7 @@ describe('persist: writes it refuses', () => {
   });
 
   it('fails a write LevelDB refuses with STORAGE_WRITE_FAILED, and refuses every later write, keeping the last durable view', async () => {
-    const { db, storage } = await dir.openStorage();
+    const { db, storage } = await dir.openStorage(threeVoters, LEVELDB_ONLY);
     await storage.persist({ snapshot: null, entries: [entry(1, 1)], hardState: { term: 1, vote: 1, commit: 0 } });
     await dir.closeDb(db);
     const update = { snapshot: null, entries: [entry(2, 1)], hardState: null };

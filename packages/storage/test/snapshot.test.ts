@@ -7,7 +7,7 @@ import { RaftErrorCode, isRaftError, type Snapshot } from '@raftplane/raft';
 import { encodeEntry, logKey } from '../src/codec.js';
 import { SNAPSHOT_CHUNK_BYTES_MAX, StorageErrorCode, type RaftStorage } from '../src/index.js';
 import type { Db } from '../src/load.js';
-import { DataDir, bytesOf, entries, entry, raw, recordBatches, storedIndexes, threeVoters } from './support/data-dir.js';
+import { DataDir, JOURNALED, LEVELDB_ONLY, bytesOf, entries, entry, raw, recordBatches, storedIndexes, threeVoters } from './support/data-dir.js';
 import { sealRecordForTest } from './support/records.js';
 
 let dir: DataDir;
@@ -37,15 +37,15 @@ async function chunkKeys(db: Db): Promise<string[]> {
 }
 
 /** A directory holding entries 1..10 (term 1 for 1..5, term 2 for 6..10), committed to 8. */
-async function tenEntries(): Promise<{ db: Db; storage: RaftStorage }> {
-  const opened = await dir.openStorage();
+async function tenEntries(journal = JOURNALED): Promise<{ db: Db; storage: RaftStorage }> {
+  const opened = await dir.openStorage(threeVoters, journal);
   await opened.storage.persist({ snapshot: null, entries: [...entries(1, 5, 1), ...entries(6, 10, 2)], hardState: { term: 2, vote: 1, commit: 8 } });
   return opened;
 }
 
 describe('persist with a snapshot: installing the leader’s snapshot', () => {
   it('replaces the whole log and the snapshot records in one synced batch, and survives a reopen', async () => {
-    const { db, storage } = await tenEntries();
+    const { db, storage } = await tenEntries(LEVELDB_ONLY);
     const batches = recordBatches(db);
     const snapshot: Snapshot = { metadata: { index: 20, term: 3, confState: { voters: [1, 2, 4] } }, data: bytesOf(5000, 20) };
     await storage.persist({ snapshot, entries: entries(21, 22, 3), hardState: { term: 3, vote: 0, commit: 20 } });
@@ -58,7 +58,7 @@ describe('persist with a snapshot: installing the leader’s snapshot', () => {
       expect(await storedIndexes(d)).toEqual([21, 22]);
     };
     await check(storage, db);
-    const reopened = await dir.reopen(db);
+    const reopened = await dir.reopen(db, threeVoters, LEVELDB_ONLY);
     await check(reopened.storage, reopened.db);
   });
 
@@ -74,7 +74,7 @@ describe('persist with a snapshot: installing the leader’s snapshot', () => {
 
 describe('createSnapshot: recording a snapshot and compacting the log', () => {
   it('keeps `keepEntries` entries up to the snapshot, deletes the rest below, and keeps the term before the first index', async () => {
-    const { db, storage } = await tenEntries();
+    const { db, storage } = await tenEntries(LEVELDB_ONLY);
     const batches = recordBatches(db);
     const snapshot = await storage.createSnapshot(8, threeVoters, bytesOf(100, 8), 3);
     await storage.logCleared(); // the records below go behind the batch
@@ -88,7 +88,7 @@ describe('createSnapshot: recording a snapshot and compacting the log', () => {
       expect(await storedIndexes(d)).toEqual([6, 7, 8, 9, 10]);
     };
     await check(storage, db);
-    const reopened = await dir.reopen(db);
+    const reopened = await dir.reopen(db, threeVoters, LEVELDB_ONLY);
     await check(reopened.storage, reopened.db);
   });
 

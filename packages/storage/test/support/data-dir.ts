@@ -6,12 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { EntryType, type ConfState, type Entry } from '@raftplane/raft';
-import { RaftStorage } from '../../src/index.js';
+import { RaftStorage, type RaftStorageOptions } from '../../src/index.js';
 import { logSublevel, metaSublevel, type Db } from '../../src/load.js';
 
 export { bytesOf } from './bytes.js';
 
 export const threeVoters: ConfState = { voters: [1, 2, 3] };
+
+/**
+ * The storage suite runs twice (vitest projects 'unit' and 'unit-journal'): without a journal, and
+ * with one (RAFTPLANE_STORAGE_JOURNAL=1) in small segments, so that rotation happens often.
+ */
+export const JOURNALED = process.env['RAFTPLANE_STORAGE_JOURNAL'] === '1';
+export const TEST_JOURNAL_SEGMENT_BYTES = 64 * 1024;
+/** openStorage()'s `journal` argument for a test of the LevelDB-only mode's batches, whichever mode the suite runs in. */
+export const LEVELDB_ONLY = false;
 
 /** A normal entry at (`index`, `term`) whose data is `e<index>.<term>`, or `bytes` bytes when given. */
 export function entry(index: number, term: number, bytes?: number): Entry {
@@ -29,6 +38,8 @@ export function entries(first: number, last: number, term: number, bytes?: numbe
 export class DataDir {
   readonly path: string;
   private readonly open: Db[] = [];
+  /** Storages opened through openStorage(), by database: reopen() and remove() close them, as a stopping master does. */
+  private readonly storages = new Map<Db, RaftStorage>();
 
   private constructor(path: string) {
     this.path = path;
@@ -51,23 +62,46 @@ export class DataDir {
     this.open.splice(this.open.indexOf(db), 1);
   }
 
-  /** A new database handle and RaftStorage over the directory. */
-  async openStorage(bootstrapConfState: ConfState = threeVoters): Promise<{ db: Db; storage: RaftStorage }> {
-    const db = await this.openDb();
-    return { db, storage: await RaftStorage.open({ db, dataDir: this.path, bootstrapConfState }) };
+  /** The storage options for this directory: a journal inside it when the suite runs JOURNALED (or `journal` says so). */
+  storageOptions(db: Db, bootstrapConfState: ConfState = threeVoters, journal = JOURNALED): RaftStorageOptions {
+    if (!journal) return { db, dataDir: this.path, bootstrapConfState };
+    return { db, dataDir: this.path, bootstrapConfState, journalDir: this.journalPath, journalSegmentBytes: TEST_JOURNAL_SEGMENT_BYTES };
   }
 
-  /** Closes `db` and opens the directory afresh, as a restarted master would. */
-  async reopen(db: Db, bootstrapConfState: ConfState = threeVoters): Promise<{ db: Db; storage: RaftStorage }> {
+  get journalPath(): string {
+    return join(this.path, 'raft-journal');
+  }
+
+  /**
+   * A new database handle and RaftStorage over the directory; `journal` overrides the suite's
+   * mode for tests of one mode's own behaviour (which LevelDB batches a write makes).
+   */
+  async openStorage(bootstrapConfState: ConfState = threeVoters, journal = JOURNALED): Promise<{ db: Db; storage: RaftStorage }> {
+    const db = await this.openDb();
+    const storage = await RaftStorage.open(this.storageOptions(db, bootstrapConfState, journal));
+    this.storages.set(db, storage);
+    return { db, storage };
+  }
+
+  /** Closes the storage over `db` and `db`, and opens the directory afresh, as a restarted master would. */
+  async reopen(db: Db, bootstrapConfState: ConfState = threeVoters, journal = JOURNALED): Promise<{ db: Db; storage: RaftStorage }> {
+    await this.closeStorage(db);
     await this.closeDb(db);
-    return this.openStorage(bootstrapConfState);
+    return this.openStorage(bootstrapConfState, journal);
+  }
+
+  /** Closes the storage openStorage() opened over `db`, if any (its database stays open). */
+  async closeStorage(db: Db): Promise<void> {
+    const storage = this.storages.get(db);
+    this.storages.delete(db);
+    await storage?.close();
   }
 
   /** What open() of the directory rejects with (closing the handle it opened). */
   async openError(): Promise<unknown> {
     const db = await this.openDb();
     try {
-      await RaftStorage.open({ db, dataDir: this.path, bootstrapConfState: threeVoters });
+      await RaftStorage.open(this.storageOptions(db));
     } catch (error) {
       return error;
     } finally {
@@ -77,6 +111,7 @@ export class DataDir {
   }
 
   async remove(): Promise<void> {
+    for (const db of [...this.storages.keys()]) await this.closeStorage(db);
     for (const db of this.open.splice(0)) await db.close();
     await rm(this.path, { recursive: true, force: true });
   }
