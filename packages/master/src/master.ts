@@ -6,7 +6,7 @@
 
 import { createHash, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   EMPTY_BYTES,
   NONE,
@@ -87,6 +87,8 @@ export interface PeerReport {
   readonly lastContactMs: number | null;
 }
 
+/** The Raft journal (RaftStorage journalDir) inside the data directory, next to LevelDB's files. */
+const RAFT_JOURNAL_DIR = 'raft-journal';
 /** A loop turn running longer than this means the master is wedged (/livez fails). */
 const TURN_MS_MAX = 10_000;
 /** A loop turn longer than this is logged with where its time went. */
@@ -210,9 +212,16 @@ export class Master {
     await mkdir(dataDir, { recursive: true });
     const db: Db = new Level(dataDir, { valueEncoding: 'view' });
     await db.open();
+    let opened: RaftStorage | null = null;
     try {
       const voters = options.config.masters.map((m) => m.id).sort((a, b) => a - b);
-      const storage = await RaftStorage.open({ db, dataDir, bootstrapConfState: { voters } });
+      const storage = await RaftStorage.open({ db, dataDir, bootstrapConfState: { voters }, journalDir: join(dataDir, RAFT_JOURNAL_DIR) });
+      opened = storage;
+      const recovery = storage.journalRecovery;
+      if (recovery !== null && recovery.tornTail !== null) {
+        options.logger.warn({ dataDir, segment: recovery.tornTail.segment, offset: recovery.tornTail.offset }, 'raft journal: dropped a torn last write (never acknowledged)');
+      }
+      if (recovery !== null && recovery.recordsCopied > 0) options.logger.info({ dataDir, records: recovery.recordsCopied }, 'raft journal: copied records into LevelDB');
       const kvSettings = options.config.kv;
       const kv = await KvStore.open({
         db,
@@ -249,6 +258,8 @@ export class Master {
       master.kick();
       return master;
     } catch (error) {
+      // The storage's journal has background work (the next segment being prepared) to end first.
+      await opened?.close().catch(() => undefined);
       await db.close();
       throw error;
     }
@@ -864,7 +875,10 @@ export class Master {
     this.node.transferLeadership(to);
     this.kick();
     const deadline = Date.now() + 2 * this.config.raft.electionTimeoutTicks * this.config.raft.tickMs;
-    while (Date.now() < deadline && this.node.raft.role === 'leader' && !this.stopping) await new Promise((r) => setTimeout(r, this.config.raft.tickMs / 4));
+    // Stepping down (the target's vote request, of a newer term) comes before hearing from the new
+    // leader: until its first append this master knows no leader, and would answer `leader: 0`.
+    const settled = (): boolean => this.node.raft.role !== 'leader' && this.node.raft.lead !== NONE;
+    while (Date.now() < deadline && !settled() && !this.stopping) await new Promise((r) => setTimeout(r, this.config.raft.tickMs / 4));
     return { handedOver: this.node.raft.role !== 'leader', leader: this.node.raft.lead, term: this.node.raft.term };
   }
 
