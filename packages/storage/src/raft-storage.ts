@@ -728,10 +728,13 @@ async function openJournal(
       }
     }
     const missing = recovery.records.filter((record) => record.seq > copiedSeq);
-    const first = missing[0];
-    if (first !== undefined && first.seq !== copiedSeq + 1) {
-      const problem = `LevelDB holds the batches through record ${copiedSeq}, but the journal's next record is ${first.seq}: records ${copiedSeq + 1} to ${first.seq - 1} are missing`;
-      throw new StorageError(StorageErrorCode.Corrupt, dataDir, `journal record ${copiedSeq + 1}: ${problem}`, { record: `journal record ${copiedSeq + 1}` });
+    for (let i = 0; i < missing.length; i++) {
+      const expected = copiedSeq + 1 + i;
+      const found = (missing[i] as (typeof missing)[number]).seq;
+      if (found === expected) continue;
+      const after = i === 0 ? `LevelDB holds the batches through record ${copiedSeq}` : `the journal holds record ${expected - 1}`;
+      const problem = `${after}, but its next record is ${found}: records ${expected} to ${found - 1} are missing`;
+      throw new StorageError(StorageErrorCode.Corrupt, dataDir, `journal record ${expected}: ${problem}`, { record: `journal record ${expected}` });
     }
     const ops: BatchWrite[] = [];
     const sublevels = { log, meta };

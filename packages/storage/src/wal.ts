@@ -206,6 +206,7 @@ export class Wal {
       const bytes = await readWhole(path, dataDir);
       const before = records.length;
       const end = parseWalSegment(bytes, records);
+      checkSequence(dataDir, records, before);
       if (bad !== null && records.length > before) {
         // Records after a bad one: the bad one was not the last write, so it is damage, not a tear.
         throw corrupt(dataDir, `journal segment ${bad.name}`, bad.problem);
@@ -224,11 +225,6 @@ export class Wal {
       earlier.push({ path, lastSeq: records.length > 0 ? (records[records.length - 1] as WalRecord).seq : 0 });
     }
     if (bad !== null) tornTail = { segment: bad.name, offset: bad.offset };
-    for (let i = 1; i < records.length; i++) {
-      const previous = (records[i - 1] as WalRecord).seq;
-      const seq = (records[i] as WalRecord).seq;
-      if (seq !== previous + 1) throw corrupt(dataDir, `journal record ${seq}`, `follows record ${previous}: sequence numbers must grow by one`);
-    }
     const last = segments[segments.length - 1];
     const wal = new Wal(dir, segmentBytes, dataDir, last === undefined ? 1 : last.number + 1, earlier);
     wal.preparing = wal.prepare();
@@ -337,6 +333,21 @@ export class Wal {
       const message = error instanceof Error ? error.message : String(error);
       throw new StorageError(StorageErrorCode.WriteFailed, this.dataDir, `preparing journal segment ${path} failed: ${message}`, { record: 'journal', cause: error });
     }
+  }
+}
+
+/**
+ * Within a segment sequence numbers grow by one (one write after the other); from one segment to
+ * the next they only grow: a segment deleted after its records were made durable elsewhere may
+ * come back after a power loss (its unlink not yet durable) while a later one does not, and its
+ * records are all old. The caller checks that the records it needs have no gap.
+ */
+function checkSequence(dataDir: string, records: readonly WalRecord[], segmentStart: number): void {
+  for (let i = Math.max(1, segmentStart); i < records.length; i++) {
+    const previous = (records[i - 1] as WalRecord).seq;
+    const seq = (records[i] as WalRecord).seq;
+    if (i > segmentStart && seq !== previous + 1) throw corrupt(dataDir, `journal record ${seq}`, `follows record ${previous} in the same segment: sequence numbers must grow by one`);
+    if (seq <= previous) throw corrupt(dataDir, `journal record ${seq}`, `follows record ${previous}: sequence numbers must grow`);
   }
 }
 

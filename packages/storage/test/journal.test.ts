@@ -46,21 +46,28 @@ async function reopen(at: DataDir, db: Db, storage: RaftStorage): Promise<{ db: 
   return open(at);
 }
 
-/** Makes LevelDB hold every unsynced batch (the journal copies) until released: a crash before the copies. */
-function holdCopies(db: Db): { held: number; release: () => void } {
+/**
+ * Makes LevelDB hold every unsynced batch (the journal copies), or with `synced` every batch,
+ * until released: a crash before the copies.
+ */
+function holdCopies(db: Db, options: { synced?: boolean } = {}): { held: number; release: () => void } {
   const native = db as unknown as { _batch: (operations: unknown[], options?: { sync?: unknown }) => Promise<void> };
   const batch = native._batch.bind(db);
+  const options_ = options;
   const waiting: (() => void)[] = [];
+  let released = false;
   const state = {
     held: 0,
+    /** Lets the held batches go, and every later one through. */
     release: () => {
+      released = true;
       for (const go of waiting.splice(0)) go();
     },
   };
   Object.defineProperty(db, '_batch', {
     configurable: true,
     value: (operations: unknown[], options?: { sync?: unknown }) => {
-      if (options?.sync === true) return batch(operations, options);
+      if (released || (options?.sync === true && options_.synced !== true)) return batch(operations, options);
       state.held++;
       return new Promise<void>((resolve, reject) => waiting.push(() => batch(operations, options).then(resolve, reject)));
     },
@@ -189,7 +196,34 @@ describe('journal: a crash before the copies', () => {
     const copyDb = await copy.openDb();
     await expect(RaftStorage.open(journaled(copy, copyDb))).rejects.toMatchObject({
       code: StorageErrorCode.Corrupt,
-      message: expect.stringMatching(/journal record 1: LevelDB holds the batches through record 0, but the journal's next record is 2: records 1 to 1 are missing$/),
+      message: expect.stringMatching(/journal record 1: LevelDB holds the batches through record 0, but its next record is 2: records 1 to 1 are missing$/),
+    });
+  });
+
+  it('refuses a gap among the records LevelDB lacks, between segments', async () => {
+    const { db, storage } = await open(dir);
+    holdCopies(db, { synced: true }); // no segment is deleted either
+    // ~650 bytes a record, 8 KiB segments: records 1..12 in the first, 13.. in the second.
+    let index = 0;
+    for (let i = 0; i < 20; i++) {
+      await storage.persist({ snapshot: null, entries: entries(index + 1, index + 3, 1, 200), hardState: i === 0 ? { term: 1, vote: 1, commit: 0 } : null });
+      index += 3;
+    }
+    const copy = await crashCopy();
+    const files = (await journalFiles(copy)).filter((name) => name.endsWith('.wal'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    // Drop the second segment's first record: the journal jumps from the first segment's last record.
+    const path = join(copy.path, 'raft-journal', files[1] as string);
+    const bytes = await readFile(path);
+    const firstBytes = walRecordBytes(bytes.readUInt32LE(0));
+    const missingSeq = bytes.readDoubleLE(8);
+    const shifted = Buffer.alloc(bytes.byteLength);
+    bytes.copy(shifted, 0, firstBytes);
+    await writeFile(path, shifted);
+    const copyDb = await copy.openDb();
+    await expect(RaftStorage.open(journaled(copy, copyDb))).rejects.toMatchObject({
+      code: StorageErrorCode.Corrupt,
+      message: expect.stringMatching(new RegExp(`journal record ${missingSeq}: the journal holds record ${missingSeq - 1}, but its next record is ${missingSeq + 1}: records ${missingSeq} to ${missingSeq} are missing$`)),
     });
   });
 
