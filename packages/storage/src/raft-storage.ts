@@ -615,7 +615,7 @@ export class RaftStorage implements Storage {
    */
   private queueCopy(sync: boolean, journal: Wal): void {
     if (this.pendingRecords === 0 && !sync) return;
-    const ops = this.pending;
+    const ops = lastMetaWrites(this.pending, this.meta);
     // Every record so far is in this group or an earlier one: the group goes through journalSeq.
     const seq = this.journalSeq;
     this.pending = [];
@@ -694,6 +694,26 @@ export class RaftStorage implements Storage {
     this.counters.entriesWritten += entryCount;
     this.counters.bytesWritten += bytes;
   }
+}
+
+/**
+ * `ops` without the raft-meta writes a later one to the same key replaces (each Ready rewrites
+ * the last-entry and hard state records): one batch applies them in order, so only the last
+ * counts. Log records are kept as they are.
+ */
+function lastMetaWrites(ops: Op[], meta: MetaSublevel): Op[] {
+  const seen = new Set<string>();
+  const kept: Op[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i] as Op;
+    if (op.sublevel === meta) {
+      const key = op.key as string;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    kept.push(op);
+  }
+  return kept.reverse();
 }
 
 /**
