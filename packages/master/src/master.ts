@@ -1,8 +1,8 @@
 // One master: the Raft core, its LevelDB storage, the peer transport and the KV store with its
 // watch hub, driven by one loop. Socket callbacks and timers only enqueue; each loop turn steps
-// everything queued, then handles one Ready in DESIGN's order: send, persist (one synced batch),
-// send what waited for the disk, apply, advance (house rules 5 and 10). While it leads, it also
-// expires leases and compacts history (rule 5).
+// everything queued, then handles one Ready in DESIGN's order: send, persist (one sync: a record
+// in the Raft journal), send what waited for the disk, apply, advance (house rules 5 and 10).
+// While it leads, it also expires leases and compacts history (rule 5).
 
 import { createHash, randomInt } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -445,7 +445,7 @@ export class Master {
     // Written now, before this master's own fsync: its followers persist meanwhile (Raft §10.2.1).
     transport.send(ready.messages);
     transport.flushNow();
-    // One synced batch; a change of the commit index alone is only held in memory by the storage
+    // One sync (a journal record); a change of the commit index alone is only held in memory by the storage
     // (a lost commit index is learnt again: storage.learnCommit at startup, and from the leader).
     const persisted = this.storage.persist({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState, mustSync: ready.mustSync });
     persisted.catch(() => undefined); // awaited below: a failure must not count as unhandled meanwhile
