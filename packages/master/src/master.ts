@@ -451,10 +451,12 @@ export class Master {
     persisted.catch(() => undefined); // awaited below: a failure must not count as unhandled meanwhile
     // Committed entries are durable on a quorum whatever this master's own persist: a leader counts
     // its own copy only once its fsync is done (Raft: selfAcknowledge), and a follower learns the
-    // commit index from its leader. So they are applied while the persist runs, even those that
-    // this very Ready appends (one append can carry entries and a commit index that covers them):
-    // the apply's CPU overlaps the fsync. Their answers and their batch wait for the persist
-    // (apply's writeAfter): a crash never leaves the store applied past the log on disk.
+    // commit index from its leader. So they may be applied while the persist runs, even those that
+    // this very Ready appends (one append can carry entries and a commit index that covers them).
+    // A journal record is written within persist() itself (one O_DSYNC write on this thread), so
+    // the apply mostly follows it; it overlaps a persist that waits (a journal segment still being
+    // prepared, or a LevelDB batch). Their answers and their batch wait for the persist (apply's
+    // writeAfter): a crash never leaves the store applied past the log on disk.
     // A Ready that installs a snapshot has no committed entries (the log hands out none before it).
     invariant(ready.snapshot === null || ready.committedEntries.length === 0, `master ${this.id}: a Ready with a snapshot also has committed entries`);
     if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries, persisted);
@@ -488,7 +490,7 @@ export class Master {
     );
     // The answers wait for the Ready's Raft write (when it fails, this master stops unanswered), as
     // they did when the apply came after it: an answered write is then visible on this master one
-    // unsynced store write later, not a whole fsync later. The apply's work overlapped the fsync.
+    // unsynced store write later, not a whole fsync later.
     await writeAfter;
     const leader = this.node.raft.lead;
     entries.forEach((entry, i) => {
