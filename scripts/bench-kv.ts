@@ -6,7 +6,10 @@
 // sequential puts from 1 client, puts from 64 clients, linearizable single-key ranges from 64
 // clients. Keep-alive connections through undici's Pool (Node's fetch costs the generator most of a
 // core; see ../shared/reference/etcd-baseline.md).
-// Usage: npm run bench:kv [-- --seconds 10 --targets raftplane,etcd --workloads put1,put,range]
+// Usage: npm run bench:kv [-- --seconds 10 --targets raftplane,etcd --workloads put1,put,range --rounds 1]
+// --rounds N measures every target N times, in turn (raftplane, etcd, then etcd, raftplane, ...),
+// each on a fresh cluster: the table shows each row's median round and the ratio of the medians, so
+// that one slow moment of the machine does not decide a row.
 // Prints a table with the ratio raftplane/etcd per row and, as its last line, one JSON object.
 // Exits 1 when a target failed (its error is in the table and the JSON), after measuring the others.
 
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'raftplane,etcd' },
     workloads: { type: 'string', default: 'put1,put,range' },
     'timeout-ms': { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(values.seconds);
@@ -34,9 +38,11 @@ const concurrency = Number(values.clients);
 const valueBytes = Number(values['value-bytes']);
 const keyCount = Number(values.keys);
 const requestTimeoutMs = Number(values['timeout-ms']);
-for (const [name, value] of Object.entries({ seconds, warmupSeconds, clients: concurrency, valueBytes, keys: keyCount, timeoutMs: requestTimeoutMs })) {
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${value}`);
+const rounds = Number(values.rounds);
+for (const [name, value] of Object.entries({ seconds, 'warmup-seconds': warmupSeconds, clients: concurrency, 'value-bytes': valueBytes, keys: keyCount, 'timeout-ms': requestTimeoutMs })) {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(values[name as keyof typeof values])}`);
 }
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, got ${JSON.stringify(values.rounds)}`);
 const targetNames = values.targets.split(',').map((t) => t.trim());
 for (const t of targetNames) if (t !== 'raftplane' && t !== 'etcd') throw new Error(`--targets: unknown target ${JSON.stringify(t)} (raftplane, etcd)`);
 
@@ -241,14 +247,40 @@ async function benchEtcd(): Promise<Outcome> {
   }
 }
 
-const results: Record<string, Outcome | { readonly skipped: string }> = {};
-for (const target of targetNames) {
-  console.error(`${target}: starting a three-member cluster on loopback`);
-  if (target === 'raftplane') results[target] = await benchRaftplane();
-  else if (etcdBinary() === null) results[target] = { skipped: 'no `etcd` on PATH (Debian: apt-get install etcd-server)' };
-  else results[target] = await benchEtcd();
+type Result = Outcome | { readonly skipped: string };
+/** Every round's result per target, in the order measured. */
+const byRound: Record<string, Result[]> = Object.fromEntries(targetNames.map((t) => [t, []]));
+for (let round = 0; round < rounds; round++) {
+  // Every other round the other target goes first: neither always meets the machine fresh.
+  const order = round % 2 === 0 ? targetNames : [...targetNames].reverse();
+  for (const target of order) {
+    console.error(`${target}: starting a three-member cluster on loopback${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''}`);
+    let result: Result;
+    if (target === 'raftplane') result = await benchRaftplane();
+    else if (etcdBinary() === null) result = { skipped: 'no `etcd` on PATH (Debian: apt-get install etcd-server)' };
+    else result = await benchEtcd();
+    (byRound[target] as Result[]).push(result);
+  }
 }
 
+/** A row's rounds (ops/s ascending): the median is the middle one (the lower middle of an even count). */
+const roundsOf = (name: string, workload: string): Row[] =>
+  (byRound[name] ?? [])
+    .flatMap((r) => ('rows' in r ? r.rows.filter((row) => row.workload === workload) : []))
+    .sort((a, b) => a.opsPerSecond - b.opsPerSecond);
+const medianRow = (name: string, workload: string): Row[] => {
+  const measured = roundsOf(name, workload);
+  return measured.length === 0 ? [] : [measured[Math.floor((measured.length - 1) / 2)] as Row];
+};
+/** A target's result: its first failure or skip, else one outcome whose rows are the median rounds (with one round, that round). */
+const results: Record<string, Result> = Object.fromEntries(
+  targetNames.map((t) => {
+    const all = byRound[t] as Result[];
+    const bad = all.find((r) => !('ok' in r) || !r.ok);
+    const first = all[0] as Outcome;
+    return [t, bad ?? { ok: true, leader: first.ok ? first.leader : '', rows: workloads.flatMap((w) => medianRow(t, w.name)) }];
+  }),
+);
 const outcome = (name: string): Outcome | null => {
   const r = results[name];
   return r !== undefined && 'rows' in r ? r : null;
@@ -270,10 +302,20 @@ const header = ['workload', 'raftplane ops/s', 'p50 ms', 'p99 ms', 'etcd ops/s',
 const table = workloads.map((w, i) => [w.name, ...cells('raftplane', w.name), ...cells('etcd', w.name), ratios[i]?.raftplaneToEtcd?.toFixed(2) ?? '-']);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)));
 const line = (row: readonly string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
-console.log(`kv benchmark: three-member clusters on 127.0.0.1, HTTP/JSON (etcd v3 gateway API), undici keep-alive pool, requests to the leader, ${valueBytes}-byte values, keys random among ${keyCount.toLocaleString('en-US')}, ${warmupSeconds} s warm-up + ${seconds} s per row, node ${process.version}`);
+console.log(
+  `kv benchmark: three-member clusters on 127.0.0.1, HTTP/JSON (etcd v3 gateway API), undici keep-alive pool, requests to the leader, ${valueBytes}-byte values, keys random among ${keyCount.toLocaleString('en-US')}, ${warmupSeconds} s warm-up + ${seconds} s per row, ${rounds > 1 ? `median of ${rounds} rounds, ` : ''}node ${process.version}`,
+);
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const row of table) console.log(line(row));
+if (rounds > 1) {
+  for (const name of targetNames) {
+    for (const w of workloads) {
+      const measured = (byRound[name] ?? []).map((r) => ('rows' in r ? r.rows.find((row) => row.workload === w.name)?.opsPerSecond : undefined));
+      console.log(`${name}: ${w.name}: ops/s by round ${measured.map((v) => (v === undefined ? '-' : v.toLocaleString('en-US'))).join(', ')}`);
+    }
+  }
+}
 for (const name of targetNames) {
   const r = results[name];
   if (r !== undefined && 'skipped' in r) console.log(`${name}: skipped: ${r.skipped}`);
@@ -282,5 +324,5 @@ for (const name of targetNames) {
 }
 console.log('etcd 3.4 baseline on this kind of machine (../shared/reference/etcd-baseline.md): put 1 client 1,222/s (p50 0.8 ms); put 64 clients 8,684/s (p99 15-19 ms); linearizable range 64 clients 11,194/s. Target: raftplane/etcd >= 1 on every row.');
 const failed = Object.values(results).some((r) => 'ok' in r && !r.ok);
-console.log(JSON.stringify({ bench: 'kv', node: process.version, valueBytes, keys: keyCount, warmupSeconds, seconds, clients: concurrency, targets: results, ratios }));
+console.log(JSON.stringify({ bench: 'kv', node: process.version, valueBytes, keys: keyCount, warmupSeconds, seconds, clients: concurrency, rounds, targets: results, ratios, ...(rounds > 1 ? { byRound } : {}) }));
 process.exitCode = failed ? 1 : 0;
