@@ -129,21 +129,43 @@ async function signalMaster(context: ClusterContext, command: 'kill' | 'stop' | 
   if (pid !== null && wasLeader) await reportNewLeader(context, id);
 }
 
+/**
+ * How long `transfer-leader` waits for a target that is not yet connected to the leader or not yet
+ * caught up: a master just started (`cluster start 3 && cluster transfer-leader 3`) is both for a
+ * moment. Any other refusal is final at once.
+ */
+const TRANSFER_TARGET_WAIT_MS = 15_000;
+const TRANSFER_TARGET_RETRY_MS = 250;
+const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set(['not-connected', 'not-caught-up']);
+
 async function transferLeader(context: ClusterContext, argument: string | undefined): Promise<void> {
   const { control, say } = context;
   const to = masterId(context, argument);
-  const leader = await control.client.leader();
-  if (leader === 0) throw new ClusterError(ClusterErrorCode.NotRunning, `cluster ${control.config.name} has no leader to hand leadership over (see ${context.program} status)`);
-  if (leader === to) {
-    say(`master ${to} already leads`);
-    return;
+  const deadline = Date.now() + TRANSFER_TARGET_WAIT_MS;
+  let waiting = false;
+  for (;;) {
+    const leader = await control.client.leader();
+    if (leader === 0) throw new ClusterError(ClusterErrorCode.NotRunning, `cluster ${control.config.name} has no leader to hand leadership over (see ${context.program} status)`);
+    if (leader === to) {
+      say(`master ${to} already leads`);
+      return;
+    }
+    const master = control.config.masters.find((m) => m.id === leader);
+    const response = await fetch(`http://${master?.api.host}:${master?.api.port}/transfer-leader?to=${to}`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
+    const body = (await response.json()) as { handedOver?: boolean; leader?: number; term?: number; message?: string; reason?: string };
+    if (response.status === 200) {
+      say(`leadership moved: master ${leader} → master ${body.leader} (term ${body.term})`);
+      return;
+    }
+    if (response.status === 504) throw new ClusterError(ClusterErrorCode.Timeout, `master ${to} did not take over in time; master ${leader} ${body.leader === leader ? 'still leads' : 'stepped down'} (see ${context.program} status)`);
+    const refusal = `master ${leader} refused: ${body.message ?? `HTTP ${response.status}`}`;
+    if (!TRANSIENT_REFUSALS.has(body.reason ?? '') || Date.now() >= deadline || context.signal.aborted) {
+      throw new ClusterError(ClusterErrorCode.TransferRefused, waiting ? `${refusal} (still, after ${TRANSFER_TARGET_WAIT_MS / 1000} s)` : refusal);
+    }
+    if (!waiting) say(`waiting for master ${to}: ${body.message}`);
+    waiting = true;
+    await new Promise((r) => setTimeout(r, TRANSFER_TARGET_RETRY_MS));
   }
-  const master = control.config.masters.find((m) => m.id === leader);
-  const response = await fetch(`http://${master?.api.host}:${master?.api.port}/transfer-leader?to=${to}`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
-  const body = (await response.json()) as { handedOver?: boolean; leader?: number; term?: number; message?: string };
-  if (response.status === 200) say(`leadership moved: master ${leader} → master ${body.leader} (term ${body.term})`);
-  else if (response.status === 504) throw new ClusterError(ClusterErrorCode.Timeout, `master ${to} did not take over in time; master ${leader} ${body.leader === leader ? 'still leads' : 'stepped down'} (see ${context.program} status)`);
-  else throw new ClusterError(ClusterErrorCode.TransferRefused, `master ${leader} refused: ${body.message ?? `HTTP ${response.status}`}`);
 }
 
 /** `1`, `m1`, `master-1` → the master's log; `agent-node-1` or `node-1`, `proxy` → theirs. */
