@@ -2,8 +2,9 @@
 // one main revision per write txn and a sub revision per change; a txn or delete that changes
 // nothing makes no revision; txn compares (nested ones too) are all evaluated against the state
 // before the txn, and so are the checks that may fail it (lease exists, key exists for the ignore
-// flags, range revisions), so a failed command stops before it changes anything. The caller runs
-// each command on a fork of the state and drops the fork when it throws a KvError.
+// flags, range revisions), so a failed command stops before it changes anything. One failure
+// only a txn's own earlier ops can cause remains (see mayFailAfterChanging): the caller runs such
+// a command on a fork of the state and drops the fork when it throws a KvError.
 
 import assert from 'node:assert/strict';
 import { EMPTY_BYTES, keyString, ownedCopy } from './bytes.js';
@@ -242,7 +243,22 @@ function applyLeaseRevoke(state: MvccState, id: LeaseId, effects: CommandEffects
 }
 
 /**
- * Applies one write to `state` (a fork: on a KvError the caller drops it, with `effects`). `read`
+ * Whether `op` can throw a KvError after it changed the state: only a txn put with an ignore flag,
+ * whose key an earlier op of the same txn deleted (checkPut saw it live before the txn; etcd 3.4
+ * panics there). Every other refusal comes before the first change, so `applyOperation` may run
+ * any other op on the state itself, and a KvError from it leaves that state as it was.
+ */
+export function mayFailAfterChanging(op: KvOperation): boolean {
+  return 'txn' in op && txnHasIgnoreFlag(op.txn);
+}
+
+function txnHasIgnoreFlag(t: TxnRequest): boolean {
+  const hasFlag = (o: RequestOp): boolean => ('put' in o && (o.put.ignoreValue || o.put.ignoreLease)) || ('txn' in o && txnHasIgnoreFlag(o.txn));
+  return t.success.some(hasFlag) || t.failure.some(hasFlag);
+}
+
+/**
+ * Applies one write to `state` (a fork when mayFailAfterChanging: on a KvError the caller drops it, with `effects`). `read`
  * serves the values of older revisions that txn ranges ask for.
  */
 export async function applyOperation(state: MvccState, op: KvOperation, effects: CommandEffects, read: ValueReader): Promise<WriteResponse> {

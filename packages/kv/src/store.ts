@@ -22,7 +22,7 @@ import { EMPTY_BYTES, equalBytes, plainView } from './bytes.js';
 import { decodeKvCommand } from './command-codec.js';
 import { KvError } from './errors.js';
 import { checked, loadState, type LoadedState } from './load.js';
-import { CommandEffects, applyOperation } from './operations.js';
+import { CommandEffects, applyOperation, mayFailAfterChanging } from './operations.js';
 import { readRange, type ValueReader, type ValueWanted } from './read.js';
 import {
   KV_META_SUBLEVEL,
@@ -326,7 +326,12 @@ export class KvStore {
       this.recordSession(work, session, bytes, batch);
       return { state: work, result: decodeResult(bytes) };
     }
-    const attempt = work.fork();
+    // A fork costs more than its O(1) clone: every tree node the command then changes is copied
+    // again (64 clients' puts: 2.5% more of them without). Most commands are refused, if at all,
+    // before they change anything, and run on the batch's own state.
+    const forked = mayFailAfterChanging(command.operation);
+    const attempt = forked ? work.fork() : work;
+    const revisionBefore = work.currentRevision;
     const effects = new CommandEffects();
     let state = work;
     let result: KvResult;
@@ -339,6 +344,10 @@ export class KvStore {
       // A refusal is a result every master reaches alike; a damaged record here is this master's
       // own problem and must stop it, never become a result the others would not have.
       if (!(error instanceof KvError) || error.code === 'KV_CORRUPT') throw error;
+      if (!forked) {
+        const changed = effects.records.length > 0 || effects.meta.size > 0 || work.currentRevision !== revisionBefore;
+        assert.ok(!changed, `kv store: command at index ${work.appliedIndex} refused (${error.code}) after it changed the state, which ran unforked`);
+      }
       result = { ok: false, error: error.toShape() };
     }
     if (session !== null) this.recordSession(state, session, encodeResult(result), batch);

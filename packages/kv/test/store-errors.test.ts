@@ -141,6 +141,38 @@ describe('refusals at apply change nothing', () => {
     expect(store.appliedIndex).toBe(6);
   });
 
+  // The store runs most commands on the batch's state itself, not on a fork of it (only a txn
+  // that may fail half-way gets one): a refusal between two writes of one batch leaves exactly
+  // what those two writes make alone.
+  // After the batch's first put (revision 5), the future starts at 6.
+  const betweenCases = [
+    ...cases.filter(([name]) => name !== 'a compaction past the current revision' && name !== 'a txn ranging at its own revision'),
+    ['a compaction past the current revision', { compaction: { revision: 6, physical: false } }, 'KV_FUTURE_REVISION'],
+    ['a txn ranging at its own revision', txnOf([putOp('x'), { range: rangeRequest('a', '', { revision: 6 }) }]), 'KV_FUTURE_REVISION'],
+  ] satisfies [string, KvOperation, string][];
+  it.each(betweenCases)('refuses %s between two puts of one batch, which apply as if alone', async (_, op, code) => {
+    const around = async (refused: KvOperation | null) => {
+      const other = await StoreDir.create();
+      try {
+        const { store: alone } = await other.openStore();
+        const otherApplier = new Applier(alone);
+        await otherApplier.apply([{ leaseGrant: { id: 5n, ttl: 30 } }, { put: putRequest('a', '1', { lease: 5n }) }, { put: putRequest('b', '2') }, { put: putRequest('b', '3') }]);
+        await otherApplier.one({ compaction: { revision: 3, physical: false } });
+        const writes: KvOperation[] = [{ put: putRequest('d', '4', { lease: 5n }) }, ...(refused === null ? [] : [refused]), { put: putRequest('b', '5') }];
+        const results = await otherApplier.apply(writes);
+        const view = [alone.currentRevision(), await alone.range(allKeys({ revision: 0 })), alone.lease(5n), await alone.history(4, alone.currentRevision(), 100)];
+        return { results, view };
+      } finally {
+        await other.remove();
+      }
+    };
+    const withRefusal = await around(op);
+    const without = await around(null);
+    expect(withRefusal.results[1]).toEqual({ ok: false, error: { code, message: expect.stringMatching(/^etcdserver: /) } });
+    expect([withRefusal.results[0], withRefusal.results[2]]).toEqual(without.results);
+    expect(withRefusal.view).toEqual(without.view);
+  });
+
   it('reads below the compacted revision or past the current one fail; the compacted revision itself is readable', async () => {
     const outcome = (revision: number) => store.range(rangeRequest('b', '', { revision })).then((r) => r.kvs.map((kv) => kv.modRevision), (e) => e.code);
     expect(await outcome(2)).toBe('KV_COMPACTED');
