@@ -141,8 +141,11 @@ export class SafetyChecker {
     if (leadership === undefined) {
       this.leaderOfTerm.set(raft.term, node.id);
       this.leadersElected++;
-      // Leader completeness at election: every entry known committed is in the new leader's log.
-      for (const [index, c] of this.committed) this.requireHolds(node, index, c.term, 'a new leader');
+      // Leader completeness at election: every entry known committed is in the log of a new
+      // leader of a later term (Raft §5.4). A leader of an older term may lack it: late vote
+      // answers (delayed or duplicated) can still elect a node of term 1 after term 2 committed,
+      // and such a leader commits nothing, since a quorum of its voters has moved on.
+      for (const [index, c] of this.committed) if (raft.term > c.term) this.requireHolds(node, index, c.term, 'a new leader');
       this.leaderships.set(key, { lastIndex, termAtLast: log.lastTerm() });
       return;
     }
