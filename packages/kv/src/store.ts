@@ -446,11 +446,11 @@ export class KvStore {
       ops.push(value === null ? { type: 'del', sublevel: this.meta, key } : { type: 'put', sublevel: this.meta, key, value });
     }
     ops.push({ type: 'put', sublevel: this.meta, key: STATE_KEY, value: encodeStateRecord(work) });
-    // Not synced: the entries are durable in the Raft log (LevelDB or its journal), and the next
-    // synced write of the same LevelDB (a synced copy of the Raft journal, or the record of a
-    // snapshot, which the master takes only once this store has settled) makes this one durable
-    // too; a batch lost in a crash is lost with its applied index, and the entries are applied
-    // again (rule 4).
+    // Not synced: the entries are durable in the Raft log (LevelDB or its journal, which keeps
+    // them until a snapshot compacts them), and the next synced write of the same LevelDB (the
+    // record of a snapshot, which the master takes only once this store has settled) makes this
+    // one durable too; a batch lost in a crash is lost with its applied index, and the entries
+    // are applied again from the log (rule 4).
     await writeBatch(this.db, ops, false);
   }
 

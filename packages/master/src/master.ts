@@ -221,7 +221,7 @@ export class Master {
       if (recovery !== null && recovery.tornTail !== null) {
         options.logger.warn({ dataDir, segment: recovery.tornTail.segment, offset: recovery.tornTail.offset }, 'raft journal: dropped a torn last write (never acknowledged)');
       }
-      if (recovery !== null && recovery.recordsCopied > 0) options.logger.info({ dataDir, records: recovery.recordsCopied }, 'raft journal: copied records into LevelDB');
+      if (recovery !== null && recovery.recordsCopied > 0) options.logger.info({ dataDir, records: recovery.recordsCopied }, 'raft journal: replayed records into LevelDB');
       const kvSettings = options.config.kv;
       const kv = await KvStore.open({
         db,

@@ -34,9 +34,18 @@ export const MetaKey = {
   Compacted: 'compacted',
   LastEntry: 'last-entry',
   Snapshot: 'snapshot',
-  /** The sequence number of the last journal record (wal.ts) whose batch LevelDB holds; absent: none. */
+  /** The sequence number of the last journal record (wal.ts) whose raft-meta writes LevelDB holds; absent: none. */
   JournalSeq: 'journal-seq',
+  /**
+   * The sequence number of the last journal record whose log writes LevelDB holds (the log as it
+   * was after that record, above the compacted index); absent: the journal-seq record's. Log
+   * writes are not copied record by record: the journal holds the log, and a synced LevelDB write
+   * that needs it there (a snapshot, a close) writes the whole log at once.
+   */
+  JournalLogSeq: 'journal-log-seq',
 } as const;
+/** The meta records that hold a journal sequence number. */
+export type JournalSeqKey = typeof MetaKey.JournalSeq | typeof MetaKey.JournalLogSeq;
 /** The meta records that hold a log position. */
 export type PositionKey = typeof MetaKey.Compacted | typeof MetaKey.LastEntry;
 const SNAPSHOT_CHUNK_KEY_PREFIX = 'snapshot-data/';
@@ -231,12 +240,12 @@ export function decodeHardState(record: Uint8Array): HardState {
   return { term: field(term, 'term'), vote: field(vote, 'vote'), commit: field(commit, 'commit') };
 }
 
-export function encodeJournalSeq(seq: number): Uint8Array {
-  return sealRecord(metaKeyBytes(MetaKey.JournalSeq), packr.pack([seq]));
+export function encodeJournalSeq(seq: number, key: JournalSeqKey = MetaKey.JournalSeq): Uint8Array {
+  return sealRecord(metaKeyBytes(key), packr.pack([seq]));
 }
 
-export function decodeJournalSeq(record: Uint8Array): number {
-  const [seq] = unpackFields(openRecord(metaKeyBytes(MetaKey.JournalSeq), record), 1, '[seq]');
+export function decodeJournalSeq(record: Uint8Array, key: JournalSeqKey = MetaKey.JournalSeq): number {
+  const [seq] = unpackFields(openRecord(metaKeyBytes(key), record), 1, '[seq]');
   return field(seq, 'journal sequence number');
 }
 

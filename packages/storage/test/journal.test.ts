@@ -1,12 +1,13 @@
 // RaftStorage with a journal (journalDir), as the masters run it: a persist is one journal record
-// and no synced LevelDB batch; journaled batches reach LevelDB in groups, behind the writes; open()
-// copies in what LevelDB lacks (a crash between the two), drops a torn last write, refuses a gap;
-// full segments go once a synced LevelDB write covers them; a clean close leaves no segment.
+// and no synced LevelDB batch; the journal holds the log, and only the batches' raft-meta writes
+// reach LevelDB in groups, behind the writes; a snapshot (or a close) folds the log into LevelDB
+// with one synced batch, and then full segments go; open() replays what LevelDB lacks (a crash
+// between the two), drops a torn last write, refuses a gap; a clean close leaves no segment.
 
 import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeJournalSeq, MetaKey } from '../src/codec.js';
+import { decodeJournalSeq, encodeJournalSeq, MetaKey } from '../src/codec.js';
 import { RaftStorage, StorageErrorCode, type RaftStorageOptions } from '../src/index.js';
 import { WAL_HEADER_BYTES, walRecordBytes } from '../src/wal.js';
 import type { Db } from '../src/load.js';
@@ -89,7 +90,7 @@ async function journalFiles(at: DataDir): Promise<string[]> {
 }
 
 describe('journal: a persist is one journal record', () => {
-  it('writes no LevelDB batch for a persist; copies go in unsynced groups, with the journal-seq record', async () => {
+  it('writes no LevelDB batch for a persist; raft-meta copies go in unsynced groups, with the journal-seq record; the log only at close', async () => {
     const { db, storage } = await open(dir);
     const batches = recordBatches(db);
     await storage.persist({ snapshot: null, entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
@@ -99,15 +100,16 @@ describe('journal: a persist is one journal record', () => {
     for (let index = 4; index < 4 + 63; index++) await storage.persist({ snapshot: null, entries: [entry(index, 1)], hardState: null });
     expect(storage.stats.journaledBatches).toBe(64);
     await storage.close();
-    // One group: 66 log records, and of the 64 last-entry writes and one hard state write only the
-    // last of each, plus the journal-seq record.
-    expect(batches.filter((b) => b.sync === false)).toEqual([{ operations: 66 + 1 + 1 + 1, sync: false }]);
+    // One group: of the 64 last-entry writes and one hard state write only the last of each, plus
+    // the journal-seq record. No log record: the journal holds the log.
+    expect(batches.filter((b) => b.sync === false)).toEqual([{ operations: 1 + 1 + 1, sync: false }]);
     expect(batches[0]).toMatchObject({ sync: false });
-    // close() copies what is left, synced, and deletes every segment.
-    expect(batches[batches.length - 1]).toMatchObject({ sync: true });
+    // close() writes the log (66 entries) and the journal-log-seq record, synced, and deletes every segment.
+    expect(batches.slice(1)).toEqual([{ operations: 66 + 1, sync: true }]);
     expect(await journalFiles(dir)).toEqual([]);
     expect(await storedIndexes(db)).toHaveLength(66);
-    expect(Buffer.from((await raw(db).meta.get(MetaKey.JournalSeq)) as Uint8Array)).toEqual(Buffer.from(encodeJournalSeq(64)));
+    expect(decodeJournalSeq((await raw(db).meta.get(MetaKey.JournalSeq)) as Uint8Array)).toBe(64);
+    expect(decodeJournalSeq((await raw(db).meta.get(MetaKey.JournalLogSeq)) as Uint8Array, MetaKey.JournalLogSeq)).toBe(64);
   });
 
   it('shows a persist to readers once its journal record is written', async () => {
@@ -145,7 +147,7 @@ describe('journal: a crash before the copies', () => {
     expect(again.storage.lastIndex()).toBe(77);
   });
 
-  it('syncs LevelDB before deleting segments whose records it already holds (its copies may be unsynced)', async () => {
+  it('replays the log that only the journal holds, and syncs LevelDB before deleting segments (its copies may be unsynced)', async () => {
     const { storage } = await open(dir);
     await storage.persist({ snapshot: null, entries: [entry(1, 1)], hardState: { term: 1, vote: 1, commit: 0 } });
     for (let i = 2; i <= 64; i++) await storage.persist({ snapshot: null, entries: [entry(i, 1)], hardState: null });
@@ -155,8 +157,9 @@ describe('journal: a crash before the copies', () => {
     const batches = recordBatches(db);
     const reopened = await RaftStorage.open(journaled(copy, db));
     opened.push(reopened);
-    expect(reopened.journalRecovery).toEqual({ recordsCopied: 0, tornTail: null });
-    expect(batches).toEqual([{ operations: 1, sync: true }]);
+    // The raft-meta writes of all 64 are in LevelDB already; their log writes are not.
+    expect(reopened.journalRecovery).toEqual({ recordsCopied: 64, tornTail: null });
+    expect(batches).toEqual([{ operations: 64 + 2, sync: true }]);
     expect((await journalFiles(copy)).filter((name) => name.endsWith('.wal')).length).toBeLessThanOrEqual(1); // only the one prepared since
     expect(reopened.lastIndex()).toBe(64);
   });
@@ -198,7 +201,7 @@ describe('journal: a crash before the copies', () => {
     const copyDb = await copy.openDb();
     await expect(RaftStorage.open(journaled(copy, copyDb))).rejects.toMatchObject({
       code: StorageErrorCode.Corrupt,
-      message: expect.stringMatching(/journal record 1: LevelDB holds the batches through record 0, but its next record is 2: records 1 to 1 are missing$/),
+      message: expect.stringMatching(/journal record 1: LevelDB holds the log as of record 0, but its next record is 2: records 1 to 1 are missing$/),
     });
   });
 
@@ -248,24 +251,98 @@ describe('journal: a crash before the copies', () => {
   });
 });
 
+describe('journal: the log folded into LevelDB, then a crash', () => {
+  const terms = (storage: RaftStorage) => storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => [e.index, e.term]);
+
+  it('open() replays the records after a snapshot over the log it folded in, truncations below its end included', async () => {
+    const { db, storage } = await open(dir);
+    await storage.persist({ snapshot: null, entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 6 } });
+    await storage.createSnapshot(5, threeVoters, new Uint8Array(1), 2); // LevelDB: entries 4..10 and journal-log-seq 1
+    expect(await storedIndexes(db)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    // A newer leader replaces 8..10 with its own 8: the journal holds this, LevelDB still 8..10 of term 1.
+    await storage.persist({ snapshot: null, entries: [entry(8, 2)], hardState: { term: 2, vote: 2, commit: 7 } });
+    await storage.persist({ snapshot: null, entries: [entry(9, 2)], hardState: null });
+    await storage.journalCopies();
+    const copy = await crashCopy();
+    const reopened = await open(copy);
+    expect(reopened.storage.journalRecovery?.recordsCopied).toBe(2);
+    expect(terms(reopened.storage)).toEqual([[4, 1], [5, 1], [6, 1], [7, 1], [8, 2], [9, 2]]);
+    expect(reopened.storage.initialState().hardState).toEqual({ term: 2, vote: 2, commit: 7 });
+    expect(await storedIndexes(reopened.db)).toEqual([4, 5, 6, 7, 8, 9]);
+    // The original closes cleanly: its fold deletes what LevelDB held past the log's end (10).
+    const again = await reopen(dir, db, storage);
+    expect(terms(again.storage)).toEqual([[4, 1], [5, 1], [6, 1], [7, 1], [8, 2], [9, 2]]);
+    expect(await storedIndexes(again.db)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
+
+  it('open() never brings back entries that an installed snapshot replaced, from records before it', async () => {
+    const { storage } = await open(dir);
+    await storage.persist({ snapshot: null, entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+    // The leader of term 2 sends a snapshot at 5 whose term differs from the entry there: the whole log goes.
+    await storage.persist({ snapshot: { metadata: { index: 5, term: 2, confState: threeVoters }, data: new Uint8Array([5]) }, entries: [], hardState: { term: 2, vote: 0, commit: 5 } });
+    await storage.persist({ snapshot: null, entries: entries(6, 7, 2), hardState: null });
+    await storage.journalCopies();
+    const copy = await crashCopy();
+    const reopened = await open(copy);
+    expect(reopened.storage.snapshotMetadata()).toEqual({ index: 5, term: 2, confState: threeVoters });
+    expect(terms(reopened.storage)).toEqual([[6, 2], [7, 2]]);
+    expect(await storedIndexes(reopened.db)).toEqual([6, 7]);
+  });
+
+  it('opens a directory written before the log stayed in the journal (no journal-log-seq record: LevelDB held the log through journal-seq)', async () => {
+    const { db, storage } = await open(dir);
+    await storage.persist({ snapshot: null, entries: entries(1, 4, 1), hardState: { term: 1, vote: 1, commit: 2 } });
+    await storage.close();
+    await raw(db).meta.del(MetaKey.JournalLogSeq);
+    await dir.closeDb(db);
+    const reopened = await open(dir);
+    expect(terms(reopened.storage)).toEqual([[1, 1], [2, 1], [3, 1], [4, 1]]);
+    // Recorded before any journaled write, as journal-seq's: 1.
+    expect(decodeJournalSeq((await raw(reopened.db).meta.get(MetaKey.JournalLogSeq)) as Uint8Array, MetaKey.JournalLogSeq)).toBe(1);
+  });
+
+  it('refuses a journal-log-seq record past the journal-seq record: LevelDB writes its batches in order', async () => {
+    const { db, storage } = await open(dir);
+    await storage.persist({ snapshot: null, entries: entries(1, 4, 1), hardState: { term: 1, vote: 1, commit: 2 } });
+    await storage.close();
+    await raw(db).meta.put(MetaKey.JournalLogSeq, encodeJournalSeq(2, MetaKey.JournalLogSeq));
+    await dir.closeDb(db);
+    const again = await dir.openDb();
+    await expect(RaftStorage.open(journaled(dir, again))).rejects.toMatchObject({
+      code: StorageErrorCode.Corrupt,
+      message: expect.stringMatching(/journal-log-seq record: LevelDB's log is as of journal record 2, past its raft-meta writes \(through record 1\)$/),
+    });
+    await dir.closeDb(again);
+  });
+});
+
 describe('journal: segments', () => {
-  it('moves to a new segment when one is full and deletes full ones once a synced copy covers them', async () => {
+  it('moves to a new segment when one is full, keeps full ones while they hold the log, and deletes them once a snapshot folds it into LevelDB', async () => {
     const { db, storage } = await open(dir);
     const batches = recordBatches(db);
     let index = 0;
     for (let i = 0; i < 60; i++) {
-      await storage.persist({ snapshot: null, entries: entries(index + 1, index + 3, 1, 200), hardState: i === 0 ? { term: 1, vote: 1, commit: 0 } : null });
+      await storage.persist({ snapshot: null, entries: entries(index + 1, index + 3, 1, 200), hardState: { term: 1, vote: 1, commit: i === 59 ? 180 : 0 } });
       index += 3;
     }
     await storage.journalCopies();
-    // ~650 bytes a record, 8 KiB segments: several rotations, each followed by a synced copy.
-    expect(batches.filter((b) => b.sync === true).length).toBeGreaterThanOrEqual(3);
+    // ~650 bytes a record, 8 KiB segments: several rotations, and no synced LevelDB write.
+    expect(batches.filter((b) => b.sync === true)).toEqual([]);
+    const walFiles = async () => (await journalFiles(dir)).filter((name) => name.endsWith('.wal'));
+    expect((await walFiles()).length).toBeGreaterThanOrEqual(4);
+    // A snapshot at 170 keeping 5 entries: the log is 166..180, folded into its synced batch.
+    await storage.createSnapshot(170, threeVoters, new Uint8Array(1), 5);
+    await storage.logCleared();
+    expect(batches.filter((b) => b.sync === true)).toHaveLength(1);
+    expect(await storedIndexes(db)).toEqual(entries(166, 180, 1).map((e) => e.index));
     // Segments only: the next one may be in preparation under a temporary name.
-    const files = (await journalFiles(dir)).filter((name) => name.endsWith('.wal'));
-    expect(files.length).toBeLessThanOrEqual(3); // the one written, the one prepared, perhaps one waiting for its copy
+    const files = await walFiles();
+    expect(files.length).toBeLessThanOrEqual(2); // the one written and the one prepared
     for (const file of files) expect((await stat(join(dir.path, 'raft-journal', file))).size).toBe(SEGMENT_BYTES);
+    await storage.persist({ snapshot: null, entries: entries(181, 182, 1, 200), hardState: null });
     const reopened = await reopen(dir, db, storage);
-    expect(reopened.storage.lastIndex()).toBe(180);
+    expect([reopened.storage.firstIndex(), reopened.storage.lastIndex()]).toEqual([166, 182]);
+    expect(reopened.storage.entries(166, 183, Number.MAX_SAFE_INTEGER).map((e) => e.index)).toEqual(entries(166, 182, 1).map((e) => e.index));
   });
 
   it('writes a batch larger than a segment as one synced LevelDB batch, after the copies queued before it', async () => {
@@ -290,7 +367,7 @@ describe('journal: failures', () => {
     await expect(storage.createSnapshot(1, threeVoters, new Uint8Array(1), 0)).rejects.toMatchObject({ code: StorageErrorCode.WriteFailed });
     await expect(storage.persist({ snapshot: null, entries: [entry(67, 1)], hardState: null })).rejects.toMatchObject({
       code: StorageErrorCode.WriteFailed,
-      message: expect.stringMatching(/persist refused: an earlier write failed \(.*copying journaled batches through record 64 into LevelDB failed/),
+      message: expect.stringMatching(/persist refused: an earlier write failed \(.*copying the raft-meta writes of journal records through 64 into LevelDB failed/),
     });
     await storage.close();
     expect((await journalFiles(dir)).length).toBeGreaterThan(0);

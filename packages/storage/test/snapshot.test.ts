@@ -194,8 +194,9 @@ describe('createSnapshot with dataInStateMachine: the data is the state machineâ
     expect(await chunkKeys(db)).toHaveLength(2);
     const batches = recordBatches(db);
     await storage.createSnapshot(8, threeVoters, new Uint8Array(0), 2, { dataInStateMachine: true });
-    // The record, the compacted position and the two old chunks' deletes.
-    expect(batches).toEqual([{ operations: 4, sync: true }]);
+    // The record, the compacted position and the two old chunks' deletes; with a journal, the log
+    // it holds too (entries 7 to 10, and the journal-log-seq record).
+    expect(batches).toEqual([{ operations: JOURNALED ? 4 + 4 + 1 : 4, sync: true }]);
     expect(await chunkKeys(db)).toEqual([]);
     expect(storage.snapshotMetadata()).toEqual({ index: 8, term: 2, confState: threeVoters });
     expect([storage.firstIndex(), storage.lastIndex()]).toEqual([7, 10]);
