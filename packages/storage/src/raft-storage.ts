@@ -509,8 +509,9 @@ export class RaftStorage implements Storage {
     await this.logClearing;
     const journal = this.journal;
     if (journal === null) return;
-    // Everything journaled goes into LevelDB, synced (the log folded in), so that the next open has nothing to replay.
-    if (this.failure === null) {
+    // Everything journaled goes into LevelDB, synced (the log folded in), so that the next open has
+    // nothing to replay; nothing, when no record came after the last fold (an open folds too).
+    if (this.failure === null && this.journalSeq > this.logSeq) {
       try {
         await this.write('close', [], 0, false, { keepFrom: this.compacted.index + 1, last: this.memory.lastIndex() });
       } catch {
