@@ -75,7 +75,7 @@ export interface RaftStorageOptions {
   /**
    * The directory of the journal that makes each persist() durable (see the top of this file);
    * absent, every batch is a synced LevelDB batch. A directory whose batches were journaled must
-   * be opened with its journal, or the batches not yet copied into LevelDB are missing.
+   * be opened with its journal, or the log and the raft-meta writes LevelDB lacks are missing.
    */
   readonly journalDir?: string;
   /** Bytes per journal segment (default WAL_SEGMENT_BYTES_DEFAULT, 16 MiB). */
@@ -112,14 +112,14 @@ export interface StorageStats {
   readonly entriesWritten: number;
   /** Bytes of keys and values handed to LevelDB. */
   readonly bytesWritten: number;
-  /** Of syncedBatches, those made durable by a journal record (and copied into LevelDB later). */
+  /** Of syncedBatches, those made durable by a journal record (their raft-meta writes copied into LevelDB later, the log at the next fold). */
   readonly journaledBatches: number;
 }
 
 type Op = BatchWrite;
 
 const OPTION_NAMES: ReadonlySet<string> = new Set(['db', 'dataDir', 'bootstrapConfState', 'journalDir', 'journalSegmentBytes']);
-/** Journaled batches are copied into LevelDB in groups of at most this many records or bytes. */
+/** Journaled raft-meta writes are copied into LevelDB in groups of at most this many records or bytes. */
 const COPY_GROUP_RECORDS = 64;
 const COPY_GROUP_BYTES = 1024 * 1024;
 const ZERO_POSITION: LogPosition = Object.freeze({ index: 0, term: 0 });
